@@ -1,0 +1,308 @@
+/**
+ * How values cross threads.
+ *
+ * Everything sent to another thread — task arguments and results, `initargs`,
+ * and later `Process` arguments and channel messages — goes through
+ * {@link prepare} on the sending side and, when `prepare` reported shared
+ * objects, through {@link revive} on the receiving side. This is the one place
+ * where that happens.
+ *
+ * `prepare` walks the value once and does two things:
+ *
+ * 1. It refuses what structured clone would refuse (functions, symbols,
+ *    `WeakMap`s, promises, a `MessagePort` that is not transferred…) with a
+ *    {@link DataCloneError} whose `path` names the culprit (`args[1].onDone`),
+ *    before anything is dispatched.
+ * 2. It replaces each *shareable* object — an instance whose class implements
+ *    `[kShare]()`, such as a lock or a queue over shared memory — with a small
+ *    marker `{ [MARKER]: kind, state }`. The `state` holds the
+ *    `SharedArrayBuffer`s and offsets that locate the object's memory. A
+ *    shareable's class registers a reviver under its `kind` with
+ *    {@link registerShareable}; `revive` replaces each marker with the
+ *    reviver's result, a working instance bound to the same memory.
+ *
+ * The walk copies containers only along the paths that hold a shareable;
+ * elsewhere the caller's objects are passed on as they are. Primitives in
+ * arrays are skipped without allocation, so large arrays of numbers cost one
+ * `typeof` per element.
+ *
+ * @module
+ */
+
+import type { TransferListItem } from 'node:worker_threads';
+import { MessagePort } from 'node:worker_threads';
+import { DataCloneError } from './errors.js';
+
+/** Method a shareable class implements to describe its shared memory. */
+export const kShare: unique symbol = Symbol.for('corepool.share');
+
+/** What `[kShare]()` returns: the reviver's kind and a structured-cloneable state. */
+export interface ShareDescriptor {
+  readonly kind: string;
+  readonly state: unknown;
+}
+
+/** An object that can be rebuilt on another thread from shared memory. */
+export interface Shareable {
+  [kShare](): ShareDescriptor;
+}
+
+/** Property name that marks a shareable object in transit. */
+export const MARKER = '__corepool_shared__';
+
+type Reviver = (state: unknown) => object;
+const revivers = new Map<string, Reviver>();
+
+/**
+ * Registers how to rebuild shareables of `kind` on the receiving thread.
+ * Classes call this once when their module loads.
+ *
+ * @example
+ * ```ts
+ * registerShareable('Counter', (state) => Counter.fromState(state as CounterState));
+ * ```
+ * @throws {TypeError} when `kind` is already registered with another reviver.
+ */
+export function registerShareable(kind: string, reviveFn: Reviver): void {
+  const known = revivers.get(kind);
+  if (known !== undefined && known !== reviveFn) {
+    throw new TypeError(`a shareable kind "${kind}" is already registered`);
+  }
+  revivers.set(kind, reviveFn);
+}
+
+/** Result of {@link prepare}. */
+export interface Prepared {
+  /** The value to post: the input itself when it holds no shareables. */
+  readonly value: unknown;
+  /** Whether markers were written (the receiver must call {@link revive}). */
+  readonly shared: boolean;
+}
+
+class Walk {
+  shared = false;
+  readonly seen = new Map<object, unknown>();
+  readonly keys: (string | number)[] = [];
+
+  constructor(
+    readonly transfer: ReadonlySet<unknown>,
+    /** Added to the first index of the path: a chunk's position in its whole input. */
+    readonly offset = 0,
+  ) {}
+
+  fail(what: string, root: string): never {
+    const segment = (k: string | number, i: number): string => {
+      if (typeof k === 'number') return `[${i === 0 ? k + this.offset : k}]`;
+      return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+    };
+    const path = root + this.keys.map(segment).join('');
+    const err = new DataCloneError(`${path} cannot be sent to another thread: it is ${what}`);
+    err.path = path;
+    throw err;
+  }
+
+  value(v: unknown, root: string): unknown {
+    switch (typeof v) {
+      case 'number':
+      case 'string':
+      case 'boolean':
+      case 'undefined':
+      case 'bigint':
+        return v;
+      case 'function':
+        return this.fail(`a function${v.name ? ` (${v.name})` : ''}`, root);
+      case 'symbol':
+        return this.fail('a symbol', root);
+    }
+    if (v === null) return v;
+    return this.object(v as object, root);
+  }
+
+  object(o: object, root: string): unknown {
+    if (this.seen.has(o)) return this.seen.get(o);
+    if (typeof (o as Partial<Shareable>)[kShare] === 'function') {
+      const { kind, state } = (o as Shareable)[kShare]();
+      this.shared = true;
+      const marker = { [MARKER]: kind, state };
+      this.seen.set(o, marker);
+      return marker;
+    }
+    this.seen.set(o, o);
+    if (Array.isArray(o)) return this.array(o, root);
+    if (
+      ArrayBuffer.isView(o) ||
+      o instanceof ArrayBuffer ||
+      o instanceof SharedArrayBuffer ||
+      o instanceof Date ||
+      o instanceof RegExp ||
+      o instanceof Boolean ||
+      o instanceof Number ||
+      o instanceof String ||
+      o instanceof Blob
+    ) {
+      return o;
+    }
+    if (o instanceof Map) return this.map(o, root);
+    if (o instanceof Set) return this.set(o, root);
+    if (o instanceof MessagePort) {
+      return this.transfer.has(o) ? o : this.fail('a MessagePort that is not in the transfer list', root);
+    }
+    if (o instanceof Promise) return this.fail('a Promise (await it first)', root);
+    if (o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef) {
+      return this.fail(`a ${o.constructor.name}`, root);
+    }
+    return this.plain(o as Record<string, unknown>, root);
+  }
+
+  array(a: unknown[], root: string): unknown {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < a.length; i++) {
+      const item = a[i];
+      if (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol') continue;
+      if (item === null) continue;
+      this.keys.push(i);
+      const out = this.value(item, root);
+      this.keys.pop();
+      if (out !== item) {
+        copy ??= a.slice();
+        copy[i] = out;
+      }
+    }
+    if (copy === undefined) return a;
+    this.seen.set(a, copy);
+    return copy;
+  }
+
+  plain(o: Record<string, unknown>, root: string): unknown {
+    let copy: Record<string, unknown> | undefined;
+    for (const k of Object.keys(o)) {
+      const item = o[k];
+      this.keys.push(k);
+      const out = this.value(item, root);
+      this.keys.pop();
+      if (out !== item) {
+        copy ??= { ...o };
+        copy[k] = out;
+      }
+    }
+    if (copy === undefined) return o;
+    this.seen.set(o, copy);
+    return copy;
+  }
+
+  map(m: Map<unknown, unknown>, root: string): unknown {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    for (const [k, v] of m) {
+      this.keys.push(`<key ${String(k)}>`);
+      const nk = this.value(k, root);
+      this.keys.pop();
+      this.keys.push(typeof k === 'string' || typeof k === 'number' ? k : String(k));
+      const nv = this.value(v, root);
+      this.keys.pop();
+      changed ||= nk !== k || nv !== v;
+      entries.push([nk, nv]);
+    }
+    if (!changed) return m;
+    const copy = new Map(entries);
+    this.seen.set(m, copy);
+    return copy;
+  }
+
+  set(s: Set<unknown>, root: string): unknown {
+    let changed = false;
+    const items: unknown[] = [];
+    let i = 0;
+    for (const v of s) {
+      this.keys.push(i++);
+      const nv = this.value(v, root);
+      this.keys.pop();
+      changed ||= nv !== v;
+      items.push(nv);
+    }
+    if (!changed) return s;
+    const copy = new Set(items);
+    this.seen.set(s, copy);
+    return copy;
+  }
+}
+
+const noTransfer: ReadonlySet<unknown> = new Set();
+
+/**
+ * Checks that `value` can be posted to another thread and replaces the
+ * shareable objects in it with markers. `root` names the value in errors
+ * (`args`, `items`); `indexOffset` is added to the first index in that
+ * name, for a chunk cut from a longer input.
+ *
+ * @example
+ * ```ts
+ * const { value, shared } = prepare([lock, 5], 'args');
+ * port.postMessage({ value, shared });
+ * ```
+ * @throws {DataCloneError} naming the path of the first value that cannot cross threads.
+ */
+export function prepare(
+  value: unknown,
+  root: string,
+  transfer?: readonly TransferListItem[],
+  indexOffset = 0,
+): Prepared {
+  if (typeof value !== 'object' || value === null) {
+    const walk = new Walk(noTransfer);
+    return { value: walk.value(value, root), shared: false };
+  }
+  const walk = new Walk(transfer && transfer.length > 0 ? new Set(transfer) : noTransfer, indexOffset);
+  const out = walk.object(value, root);
+  return { value: out, shared: walk.shared };
+}
+
+function reviveIn(v: unknown, seen: Map<object, unknown>): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (seen.has(v)) return seen.get(v);
+  const kind = (v as Record<string, unknown>)[MARKER];
+  if (typeof kind === 'string') {
+    const reviver = revivers.get(kind);
+    if (reviver === undefined) {
+      throw new TypeError(`cannot rebuild a shared ${kind} on this thread: its class was never loaded here`);
+    }
+    const obj = reviver((v as { state: unknown }).state);
+    seen.set(v, obj);
+    return obj;
+  }
+  seen.set(v, v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i];
+      if (typeof item === 'object' && item !== null) v[i] = reviveIn(item, seen);
+    }
+  } else if (v instanceof Map) {
+    const entries = [...v].map(([k, x]) => [reviveIn(k, seen), reviveIn(x, seen)] as const);
+    v.clear();
+    for (const [k, x] of entries) v.set(k, x);
+  } else if (v instanceof Set) {
+    const items = [...v].map((x) => reviveIn(x, seen));
+    v.clear();
+    for (const x of items) v.add(x);
+  } else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
+    for (const k of Object.keys(v)) {
+      (v as Record<string, unknown>)[k] = reviveIn((v as Record<string, unknown>)[k], seen);
+    }
+  }
+  return v;
+}
+
+/**
+ * Replaces, in place, every marker written by {@link prepare} in a value that
+ * arrived from another thread with a working instance. Returns the value (or
+ * the instance, when the value itself was a marker).
+ *
+ * @example
+ * ```ts
+ * port.on('message', ({ value, shared }) => use(shared ? revive(value) : value));
+ * ```
+ * @throws {TypeError} when a marker's kind has no registered reviver on this thread.
+ */
+export function revive<T = unknown>(value: unknown): T {
+  return reviveIn(value, new Map()) as T;
+}

@@ -1,0 +1,80 @@
+/**
+ * The task runner: piscina's entry point in every `Pool` worker.
+ *
+ * For each {@link TaskMessage} it finds the task (importing its module once),
+ * rebuilds shared objects in the arguments, runs the pool's `initializer` once
+ * before the first task of this worker, calls the task, and answers with a
+ * {@link ReplyMessage}. It never throws: a task's error is flattened here
+ * (`encodeError`) so that its class, `code`, own properties and this worker's
+ * stack survive the trip, which structured clone alone would not allow.
+ *
+ * @module
+ */
+
+import { performance } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
+import { encodeError } from '../src/error-codec.js';
+import { CallKind, type ReplyMessage, type RunnerData, type TaskMessage } from '../src/protocol.js';
+import { resolveTask } from '../src/task.js';
+import { prepare, revive } from '../src/transfer.js';
+
+const data = (workerData ?? {}) as RunnerData;
+let initialized: Promise<void> | undefined;
+
+async function initialize(): Promise<void> {
+  const init = data.init;
+  if (init === undefined) return;
+  const fn = await resolveTask({ module: init.m, name: init.n });
+  const args = init.s ? revive<unknown[]>(init.a) : init.a;
+  await fn(...args);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+async function call(msg: TaskMessage): Promise<ReplyMessage> {
+  if (initialized === undefined) {
+    initialized = initialize();
+    // A failed initializer is retried before this worker's next task.
+    initialized.catch(() => {
+      initialized = undefined;
+    });
+  }
+  await initialized;
+  const fn = await resolveTask({ module: msg.m, name: msg.n });
+  const a = msg.s ? revive<unknown[]>(msg.a) : (msg.a as unknown[]);
+  if (msg.k === CallKind.Apply) {
+    let v = fn(...a);
+    if (isThenable(v)) v = await v;
+    return reply(v, msg);
+  }
+  const start = performance.now();
+  const out = new Array<unknown>(a.length);
+  for (let i = 0; i < a.length; i++) {
+    let v = msg.k === CallKind.Map ? fn(a[i]) : fn(...(a[i] as unknown[]));
+    if (isThenable(v)) v = await v;
+    out[i] = v;
+  }
+  return reply(out, msg, performance.now() - start);
+}
+
+function reply(v: unknown, msg: TaskMessage, d?: number): ReplyMessage {
+  const prepared = prepare(v, `the result of task ${msg.n}`);
+  return d === undefined
+    ? { ok: true, v: prepared.value, s: prepared.shared }
+    : { ok: true, v: prepared.value, s: prepared.shared, d };
+}
+
+/** Runs one task message; the answer is always a reply, never a rejection. */
+export default async function run(msg: TaskMessage): Promise<ReplyMessage> {
+  try {
+    return await call(msg);
+  } catch (err) {
+    return { ok: false, e: encodeError(err) };
+  }
+}
