@@ -48,7 +48,9 @@ import { CallKind, type ReplyMessage, type RunnerData, type TaskMessage } from '
 import { locate, type Runnable, type TaskArgs, type TaskLocation, type TaskResult } from './task.js';
 import { prepare, revive } from './transfer.js';
 
-const runnerUrl = new URL('../workers/runner.js', import.meta.url).href;
+// Built, the runner sits beside this file's directory as JavaScript; run from
+// source (through a TypeScript loader such as tsx), as TypeScript.
+const runnerUrl = new URL(`../workers/runner.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
 
 /**
  * The number of CPUs this process may use (`os.availableParallelism()`),

@@ -48,7 +48,11 @@ export type TaskResult<T> = T extends (...args: never[]) => infer R
     ? Awaited<ReturnType<F>>
     : never;
 
-const registry = new Map<string, (...args: unknown[]) => unknown>();
+// One registry per thread, even if this module is loaded twice (as ESM and as
+// CommonJS through a loader, or from two copies of corepool).
+const registry: Map<string, (...args: unknown[]) => unknown> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('corepool.tasks')
+] ??= new Map()) as Map<string, (...args: unknown[]) => unknown>;
 
 const key = (module: string, name: string): string => `${module}#${name}`;
 
@@ -140,6 +144,27 @@ export function locate(value: unknown, what: string): TaskLocation {
 }
 
 const loading = new Map<string, Promise<unknown>>();
+let typescript: Promise<void> | undefined;
+
+/**
+ * Node 20 does not carry `--import tsx` loader hooks into worker threads, so
+ * a worker asked for a TypeScript module registers tsx in its own thread
+ * first (once). With Node >= 22 or compiled tasks this never runs.
+ */
+function loadTypeScript(moduleUrl: string): Promise<void> {
+  typescript ??= import('tsx/esm/api' as string).then(
+    (api: { register(): unknown }) => void api.register(),
+    (cause: unknown) => {
+      throw new Error(`task module ${moduleUrl} is TypeScript: install tsx or compile it to JavaScript`, { cause });
+    },
+  );
+  return typescript;
+}
+
+async function importModule(moduleUrl: string): Promise<unknown> {
+  if (/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) await loadTypeScript(moduleUrl);
+  return import(moduleUrl);
+}
 
 /**
  * Finds the function for `location`, importing its module on first use. Runs
@@ -151,7 +176,7 @@ export async function resolveTask(location: TaskLocation): Promise<(...args: unk
   if (known) return known;
   let mod = loading.get(location.module);
   if (!mod) {
-    mod = import(location.module);
+    mod = importModule(location.module);
     loading.set(location.module, mod);
   }
   const exports = (await mod) as Record<string, unknown>;

@@ -51,23 +51,21 @@ export interface Shareable {
 export const MARKER = '__corepool_shared__';
 
 type Reviver = (state: unknown) => object;
-const revivers = new Map<string, Reviver>();
+// One registry per thread, even if this module is loaded twice.
+const revivers: Map<string, Reviver> = ((globalThis as Record<symbol, unknown>)[Symbol.for('corepool.revivers')] ??=
+  new Map()) as Map<string, Reviver>;
 
 /**
  * Registers how to rebuild shareables of `kind` on the receiving thread.
- * Classes call this once when their module loads.
+ * Classes call this once when their module loads; a second registration of
+ * the same kind (the module loaded twice) replaces the first.
  *
  * @example
  * ```ts
  * registerShareable('Counter', (state) => Counter.fromState(state as CounterState));
  * ```
- * @throws {TypeError} when `kind` is already registered with another reviver.
  */
 export function registerShareable(kind: string, reviveFn: Reviver): void {
-  const known = revivers.get(kind);
-  if (known !== undefined && known !== reviveFn) {
-    throw new TypeError(`a shareable kind "${kind}" is already registered`);
-  }
   revivers.set(kind, reviveFn);
 }
 
