@@ -7,6 +7,8 @@
  * @module
  */
 
+import { threadGlobal } from './thread-global.js';
+
 const kTask: unique symbol = Symbol.for('corepool.task');
 
 /** Where a task lives: its module's URL and its name there. */
@@ -50,9 +52,7 @@ export type TaskResult<T> = T extends (...args: never[]) => infer R
 
 // One registry per thread, even if this module is loaded twice (as ESM and as
 // CommonJS through a loader, or from two copies of corepool).
-const registry: Map<string, (...args: unknown[]) => unknown> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for('corepool.tasks')
-] ??= new Map()) as Map<string, (...args: unknown[]) => unknown>;
+const registry = threadGlobal('corepool.tasks', () => new Map<string, (...args: unknown[]) => unknown>());
 
 const key = (module: string, name: string): string => `${module}#${name}`;
 

@@ -32,6 +32,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { MessagePort } from 'node:worker_threads';
 import { DataCloneError } from './errors.js';
+import { threadGlobal } from './thread-global.js';
 
 /** Method a shareable class implements to describe its shared memory. */
 export const kShare: unique symbol = Symbol.for('corepool.share');
@@ -52,8 +53,7 @@ export const MARKER = '__corepool_shared__';
 
 type Reviver = (state: unknown) => object;
 // One registry per thread, even if this module is loaded twice.
-const revivers: Map<string, Reviver> = ((globalThis as Record<symbol, unknown>)[Symbol.for('corepool.revivers')] ??=
-  new Map()) as Map<string, Reviver>;
+const revivers = threadGlobal('corepool.revivers', () => new Map<string, Reviver>());
 
 /**
  * Registers how to rebuild shareables of `kind` on the receiving thread.
