@@ -10,6 +10,7 @@
  */
 
 import { PoolStateError, TimeoutError } from './errors.js';
+import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 
 type State<T> =
   | { readonly status: 'pending' }
@@ -18,22 +19,16 @@ type State<T> =
 
 const noop = (): void => {};
 
-function checkTimeout(timeout: number | undefined, what: string): void {
-  if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-    throw new RangeError(`${what} must be a non-negative number of milliseconds: received ${String(timeout)}`);
-  }
-}
-
 /**
  * Waits for `promise` at most `timeout` ms; resolves `true` if it settled.
- * `undefined` waits forever.
+ * `undefined` (or a timeout too long for a timer) waits forever.
  */
 function settledWithin(promise: Promise<unknown>, timeout: number | undefined): Promise<boolean> {
   const settled = promise.then(
     () => true,
     () => true,
   );
-  if (timeout === undefined) return settled;
+  if (timeout === undefined || timeout > MAX_TIMER_MS) return settled;
   return new Promise<boolean>((resolve) => {
     const timer = setTimeout(resolve, timeout, false);
     void settled.then(() => {
@@ -83,10 +78,14 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * ```ts
    * const value = await pool.applyAsync(fib, [30]).get(5_000);
    * ```
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {RangeError} (as a rejection) when `timeout` is negative or not a number.
    */
   get(timeout?: number): Promise<T> {
-    checkTimeout(timeout, 'get(timeout)');
+    try {
+      checkTimeout(timeout, 'get(timeout)');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (timeout === undefined || this.#state.status !== 'pending') return this.#promise;
     return settledWithin(this.#promise, timeout).then((done) => {
       if (!done) throw new TimeoutError(`result not ready within ${timeout} ms`);

@@ -60,6 +60,7 @@ function cloneable(value: unknown): unknown {
 function baseName(err: Error): string {
   for (let proto = Object.getPrototypeOf(err); proto !== null; proto = Object.getPrototypeOf(proto)) {
     const ctor = (proto as { constructor?: unknown }).constructor;
+    if (ctor === DOMException) return 'DOMException';
     if (typeof ctor === 'function' && builtins.get(ctor.name) === ctor) return ctor.name;
     if (typeof ctor === 'function' && errorClasses.get(ctor.name) === ctor) return ctor.name;
   }
@@ -77,8 +78,11 @@ function baseName(err: Error): string {
 export function encodeError(thrown: unknown, depth = 0): WireThrown {
   if (!(thrown instanceof Error)) return { kind: 'value', value: cloneable(thrown) };
   const props: Record<string, unknown> = {};
+  const aggregate = thrown instanceof AggregateError;
   for (const key of Object.keys(thrown)) {
-    if (!skipped.has(key)) props[key] = cloneable((thrown as unknown as Record<string, unknown>)[key]);
+    // `errors` travels apart only for an AggregateError; on any other error it is an ordinary property.
+    if (skipped.has(key) && (key !== 'errors' || aggregate)) continue;
+    props[key] = cloneable((thrown as unknown as Record<string, unknown>)[key]);
   }
   // `code` is often an own property, but a class may define it on the prototype.
   const code = (thrown as { code?: unknown }).code;
@@ -94,7 +98,7 @@ export function encodeError(thrown: unknown, depth = 0): WireThrown {
     props,
   };
   if (depth < 8 && 'cause' in thrown) wire.cause = encodeError(thrown.cause, depth + 1);
-  if (depth < 8 && thrown instanceof AggregateError) {
+  if (depth < 8 && aggregate) {
     wire.errors = Array.from(thrown.errors as unknown[], (e) => encodeError(e, depth + 1));
   }
   return wire;
@@ -115,11 +119,18 @@ function define(target: object, key: string, value: unknown): void {
  */
 export function decodeError(wire: WireThrown): unknown {
   if (wire.kind === 'value') return wire.value;
-  const Ctor: { prototype: object } = errorClasses.get(wire.base) ?? builtins.get(wire.base) ?? Error;
-  const err = Object.create(Ctor.prototype) as Error;
-  define(err, 'message', wire.message);
+  // Constructed, not Object.create()d: a real error (util.types.isNativeError)
+  // that structured clone can send on to another thread as an error.
+  let err: Error;
+  if (wire.base === 'DOMException') {
+    err = new DOMException(wire.message, wire.name);
+  } else {
+    const Ctor: new (message: string) => Error = errorClasses.get(wire.base) ?? builtins.get(wire.base) ?? Error;
+    err = Ctor === (AggregateError as unknown) ? new AggregateError([], wire.message) : new Ctor(wire.message);
+    if (err.name !== wire.name) define(err, 'name', wire.name);
+  }
   if (wire.stack !== undefined) define(err, 'stack', wire.stack);
-  if ((Ctor.prototype as Error).name !== wire.name) define(err, 'name', wire.name);
+  else delete (err as { stack?: string }).stack;
   for (const [key, value] of Object.entries(wire.props)) {
     Object.defineProperty(err, key, { value, writable: true, configurable: true, enumerable: true });
   }

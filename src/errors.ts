@@ -36,6 +36,8 @@ export class CorepoolError extends Error {
   }
 }
 
+Object.defineProperty(CorepoolError.prototype, 'name', { value: 'CorepoolError', writable: true, configurable: true });
+
 function defineError<const N extends string>(name: N, code: string) {
   const cls = class extends CorepoolError {
     override readonly code: string = code;
@@ -170,6 +172,20 @@ export class PoolClosedError extends defineError('PoolClosedError', 'ERR_COREPOO
 export class PoolStateError extends defineError('PoolStateError', 'ERR_COREPOOL_POOL_STATE') {}
 
 /**
+ * A `Process` was used against its state (Python raises `AssertionError`
+ * here): `start()` twice, `join()` or `terminate()` before `start()`, setting
+ * `daemon` after `start()`, `expose()` outside a `Process` child, or a call on
+ * `p.remote` after the child exited.
+ *
+ * @example
+ * ```ts
+ * const p = new Process({ target: work });
+ * await p.join().catch((err) => err instanceof ProcessStateError); // true: "can only join a started process"
+ * ```
+ */
+export class ProcessStateError extends defineError('ProcessStateError', 'ERR_COREPOOL_PROCESS_STATE') {}
+
+/**
  * The pool was terminated before this task finished.
  *
  * @example
@@ -234,6 +250,7 @@ export const errorClasses: ReadonlyMap<string, new (message: string) => Corepool
   ['PoolClosedError', PoolClosedError],
   ['PoolStateError', PoolStateError],
   ['PoolTerminatedError', PoolTerminatedError],
+  ['ProcessStateError', ProcessStateError],
   ['WorkerExitError', WorkerExitError],
   ['DataCloneError', DataCloneError],
 ]);

@@ -9,9 +9,14 @@
  *   about four chunks per worker.
  * - `imap`/`imapUnordered` read their input lazily, only as results are
  *   consumed; at most `window` chunks are in flight or waiting to be read, so
- *   an endless generator works. Without a given `chunksize` the chunk size
+ *   an endless generator works. When the pool is joined, open iterators
+ *   *drain*: they read the rest of their input at once, keeping `window`
+ *   chunks running and holding results until they are read (Python's task
+ *   handler does the same), so `close(); join()` never waits on a reader. Without a given `chunksize` the chunk size
  *   adapts: it starts at 1 and grows (at most 4x a step) until a chunk holds
- *   about {@link TARGET_CHUNK_MS} of work as measured in the worker.
+ *   about {@link TARGET_CHUNK_MS} of work as measured in the worker, and a
+ *   chunk never holds more items than results already read (so read-ahead
+ *   follows use).
  *
  * @module
  */
@@ -30,8 +35,14 @@ export interface ChunkSource<C extends PreparedChunk = PreparedChunk> {
   prepare(items: unknown[], offset: number): C;
   /** Runs a prepared chunk; resolves with its results and the worker's time in ms. */
   run(chunk: C): Promise<{ values: unknown[]; ms: number }>;
-  /** Marks a map as feeding work (true) or done feeding (false); `join()` waits for feeders. */
-  feeding(active: boolean): void;
+  /** Marks a map as feeding work (true) or done reading its input (false); `join()` waits for feeders. */
+  feeding(feeder: Feeder, active: boolean): void;
+}
+
+/** A map still reading its input. */
+export interface Feeder {
+  /** Read the rest of the input now, without waiting for results to be consumed (for `join()`). */
+  drain(): void;
 }
 
 /** Options of `map` and `starmap`. */
@@ -67,18 +78,19 @@ export function defaultChunksize(n: number, workers: number): number {
 }
 
 /**
- * The next adaptive chunk size after a chunk of `size` items took `ms`.
+ * The next adaptive chunk size after a chunk of `size` items took `ms` of
+ * worker time: about {@link TARGET_CHUNK_MS} of work, at most 4x `size`.
  *
  * @example
  * ```ts
- * nextChunksize(1, 1, 0.01); // 4: grows at most 4x a step
- * nextChunksize(64, 64, 8);  // 8: 0.125 ms an item, 1 ms a chunk
+ * nextChunksize(1, 0.01); // 4: grows at most 4x a step
+ * nextChunksize(64, 8);   // 8: 0.125 ms an item, 1 ms a chunk
  * ```
  */
-export function nextChunksize(current: number, size: number, ms: number): number {
+export function nextChunksize(size: number, ms: number): number {
   const perItem = ms / size;
   const wanted = perItem > 0 ? TARGET_CHUNK_MS / perItem : Number.POSITIVE_INFINITY;
-  return Math.max(1, Math.min(Math.floor(wanted), current * 4, MAX_ADAPTIVE_CHUNK));
+  return Math.max(1, Math.min(Math.floor(wanted), size * 4, MAX_ADAPTIVE_CHUNK));
 }
 
 function checkChunksize(chunksize: unknown, what: string): number | undefined {
@@ -122,7 +134,9 @@ export async function mapAll<C extends PreparedChunk>(
     throw new TypeError(`${what}: options.onProgress must be a function: received ${typeof onProgress}`);
   }
   const input = Array.isArray(iterable) ? { sync: true as const, it: undefined } : iteratorOf(iterable, what);
-  source.feeding(true);
+  // One feeder per call: the pool keeps feeders in a Set.
+  const feeder: Feeder = { drain() {} };
+  source.feeding(feeder, true);
   try {
     let items: unknown[];
     if (input.it === undefined) items = iterable as unknown[];
@@ -173,12 +187,11 @@ export async function mapAll<C extends PreparedChunk>(
     });
     return results;
   } finally {
-    source.feeding(false);
+    source.feeding(feeder, false);
   }
 }
 
 interface Slot {
-  readonly size: number;
   settled: boolean;
   values?: unknown[];
   error?: unknown;
@@ -186,21 +199,27 @@ interface Slot {
 }
 
 /** The iterator behind `imap` (ordered) and `imapUnordered`. */
-class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unknown> {
+class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unknown>, Feeder {
   readonly #source: ChunkSource<C>;
   readonly #input: Source<unknown>;
   readonly #ordered: boolean;
   readonly #fixed: number | undefined;
   #chunksize: number;
   #offset = 0;
+  /** Results handed out so far; an adaptive chunk never holds more items (read-ahead follows use). */
+  #handed = 0;
   #inputDone = false;
   #finished = false;
+  #draining = false;
+  /** Chunks launched and not settled. */
+  #running = 0;
   /** Launched chunks not yet handed out, in input order. */
   readonly #slots: Slot[] = [];
   /** Results ready to be returned by next(). */
   #ready: unknown[] = [];
   #readyIndex = 0;
   #wake: (() => void) | undefined;
+  /** Serialises next()/return() and input reads. */
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(source: ChunkSource<C>, input: Source<unknown>, ordered: boolean, chunksize: number | undefined) {
@@ -209,7 +228,7 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
     this.#ordered = ordered;
     this.#fixed = chunksize;
     this.#chunksize = chunksize ?? 1;
-    source.feeding(true);
+    source.feeding(this, true);
   }
 
   [Symbol.asyncIterator](): this {
@@ -217,18 +236,14 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
   }
 
   next(): Promise<IteratorResult<unknown>> {
-    const step = this.#tail.then(() => this.#step());
-    this.#tail = step.catch(() => {});
-    return step;
+    return this.#serial(() => this.#step());
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
-    const step = this.#tail.then(async () => {
+    return this.#serial(async () => {
       await this.#finish(true);
       return { done: true as const, value };
     });
-    this.#tail = step.catch(() => {});
-    return step;
   }
 
   async throw(err?: unknown): Promise<IteratorResult<unknown>> {
@@ -236,66 +251,98 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
     throw err;
   }
 
+  drain(): void {
+    this.#draining = true;
+    void this.#serial(() => this.#fill());
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const step = this.#tail.then(fn);
+    this.#tail = step.catch(() => {});
+    return step;
+  }
+
   async #step(): Promise<IteratorResult<unknown>> {
-    if (this.#readyIndex < this.#ready.length) return { done: false, value: this.#ready[this.#readyIndex++] };
+    if (this.#readyIndex < this.#ready.length) {
+      this.#handed++;
+      return { done: false, value: this.#ready[this.#readyIndex++] };
+    }
     if (this.#finished) return { done: true, value: undefined };
-    try {
-      await this.#fill();
-      for (;;) {
-        if (this.#slots.length === 0) {
-          await this.#finish(false);
-          return { done: true, value: undefined };
-        }
-        const index = this.#ordered ? 0 : this.#slots.findIndex((s) => s.settled);
-        const slot = index === -1 ? undefined : this.#slots[index];
-        if (slot === undefined || !slot.settled) {
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-          continue;
-        }
-        this.#slots.splice(index, 1);
-        if (slot.failed) throw slot.error;
-        await this.#fill();
-        const values = slot.values ?? [];
-        if (values.length === 0) continue;
-        this.#ready = values;
-        this.#readyIndex = 1;
-        return { done: false, value: values[0] };
+    await this.#fill();
+    for (;;) {
+      if (this.#slots.length === 0) {
+        await this.#finish(false);
+        return { done: true, value: undefined };
       }
-    } catch (err) {
-      await this.#finish(true);
-      throw err;
+      const index = this.#ordered ? 0 : this.#slots.findIndex((s) => s.settled);
+      const slot = index === -1 ? undefined : this.#slots[index];
+      if (slot === undefined || !slot.settled) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        continue;
+      }
+      this.#slots.splice(index, 1);
+      if (slot.failed) {
+        await this.#finish(true);
+        throw slot.error;
+      }
+      await this.#fill();
+      const values = slot.values ?? [];
+      if (values.length === 0) continue;
+      this.#ready = values;
+      this.#readyIndex = 1;
+      this.#handed++;
+      return { done: false, value: values[0] };
     }
   }
 
-  /** Reads input and launches chunks until the window is full or input ends. */
+  /**
+   * Reads input and launches chunks until the window is full or input ends.
+   * While draining, only running chunks count against the window. A failure
+   * to read or send input becomes a failed slot at its position.
+   */
   async #fill(): Promise<void> {
-    while (!this.#inputDone && this.#slots.length < this.#source.window) {
-      const items: unknown[] = [];
-      while (items.length < this.#chunksize) {
-        const r = this.#input.sync ? this.#input.it.next() : await this.#input.it.next();
-        if (r.done) {
-          this.#inputDone = true;
-          break;
+    const window = this.#source.window;
+    while (!this.#inputDone && (this.#draining ? this.#running : this.#slots.length) < window) {
+      const slot: Slot = { settled: false, failed: false };
+      let chunk: C | undefined;
+      try {
+        const items: unknown[] = [];
+        const want =
+          this.#fixed ?? (this.#draining ? this.#chunksize : Math.min(this.#chunksize, Math.max(1, this.#handed)));
+        while (items.length < want) {
+          const r = this.#input.sync ? this.#input.it.next() : await this.#input.it.next();
+          if (r.done) {
+            this.#endInput();
+            break;
+          }
+          items.push(r.value);
         }
-        items.push(r.value);
+        if (items.length === 0) break;
+        chunk = this.#source.prepare(items, this.#offset);
+        this.#offset += items.length;
+      } catch (err) {
+        this.#endInput();
+        slot.failed = true;
+        slot.error = err;
+        this.#slots.push(slot);
+        this.#settle(slot);
+        break;
       }
-      if (items.length === 0) break;
-      const chunk = this.#source.prepare(items, this.#offset);
-      this.#offset += items.length;
-      const slot: Slot = { size: items.length, settled: false, failed: false };
+      const size = chunk.size;
       this.#slots.push(slot);
+      this.#running++;
       this.#source.run(chunk).then(
         ({ values, ms }) => {
           slot.values = values;
-          if (this.#fixed === undefined) this.#chunksize = nextChunksize(this.#chunksize, slot.size, ms);
-          this.#settle(slot);
+          if (this.#fixed === undefined) this.#chunksize = nextChunksize(size, ms);
+          this.#landed(slot);
         },
         (err: unknown) => {
           slot.failed = true;
           slot.error = err;
-          this.#settle(slot);
+          this.#landed(slot);
         },
       );
     }
@@ -308,16 +355,28 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
     wake?.();
   }
 
+  /** A launched chunk settled: hand it out, and keep reading input if draining. */
+  #landed(slot: Slot): void {
+    this.#running--;
+    this.#settle(slot);
+    if (this.#draining && !this.#inputDone) void this.#serial(() => this.#fill());
+  }
+
+  #endInput(): void {
+    if (this.#inputDone) return;
+    this.#inputDone = true;
+    this.#source.feeding(this, false);
+  }
+
   async #finish(early: boolean): Promise<void> {
     if (this.#finished) return;
     this.#finished = true;
     this.#slots.length = 0;
     this.#ready = [];
     this.#readyIndex = 0;
-    this.#source.feeding(false);
-    if (early && !this.#inputDone) {
-      this.#inputDone = true;
-      await this.#input.it.return?.();
+    if (!this.#inputDone) {
+      this.#endInput();
+      if (early) await this.#input.it.return?.();
     }
   }
 }

@@ -16,6 +16,13 @@
  *   thread id and exit code, and lets `maxTasksPerChild` retire a worker: it is
  *   given no more tasks after its N-th and is terminated when that one
  *   answers; piscina then starts a replacement.
+ * - Between tasks a worker sleeps in `Atomics.wait` (piscina's default
+ *   `atomics: 'sync'`, the fastest hand-off), so its event loop is paused:
+ *   work a task leaves running after it returns (timers, un-awaited promises,
+ *   a queue's buffered puts) resumes only with the worker's next task. Tasks
+ *   await what they start (and call `queue.joinThread()` after unbounded puts).
+ *   ('async' keeps the loop running but costs about a third of the
+ *   per-task throughput here.)
  * - Errors: the runner answers every task with a reply (it never rejects), so
  *   a rejection from piscina always means the worker died or the task was
  *   aborted; both are classified here.
@@ -29,6 +36,7 @@ import { Piscina } from 'piscina';
 import { AsyncResult, quiet } from './async-result.js';
 import { decodeError } from './error-codec.js';
 import {
+  DataCloneError,
   PoolClosedError,
   PoolStateError,
   PoolTerminatedError,
@@ -38,6 +46,7 @@ import {
 } from './errors.js';
 import {
   type ChunkSource,
+  type Feeder,
   type ImapOptions,
   imapIterator,
   type MapOptions,
@@ -45,7 +54,9 @@ import {
   type PreparedChunk,
 } from './pool-map.js';
 import { CallKind, type ReplyMessage, type RunnerData, type TaskMessage } from './protocol.js';
+import { currentRegistry } from './sync/owners.js';
 import { locate, type Runnable, type TaskArgs, type TaskLocation, type TaskResult } from './task.js';
+import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { prepare, revive } from './transfer.js';
 
 // Built, the runner sits beside this file's directory as JavaScript; run from
@@ -113,6 +124,8 @@ interface Job {
 
 interface PoolChunk extends PreparedChunk {
   readonly message: TaskMessage;
+  /** Ports of the proxied objects in the chunk (transfer.ts), moved with it. */
+  readonly transfer: readonly TransferListItem[] | undefined;
 }
 
 interface ThreadEntry {
@@ -172,12 +185,14 @@ export class Pool {
   readonly #maxQueue: number;
   #state: PoolState = 'running';
   readonly #jobs = new Set<Job>();
-  #feeders = 0;
+  readonly #feeders = new Set<Feeder>();
   #idleWaiters: (() => void)[] = [];
   readonly #threads = new Map<number, ThreadEntry>();
   readonly #retiring = new Set<number>();
   #terminating: Promise<void> | undefined;
   #joining: Promise<void> | undefined;
+  /** Set once a lost worker was not replaced (it died while starting): every unfinished and later task fails with it. */
+  #broken: WorkerExitError | undefined;
 
   /**
    * Starts `processes` worker threads.
@@ -212,14 +227,17 @@ export class Pool {
     if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
       throw new TypeError(`options.resourceLimits must be an object: received ${String(resourceLimits)}`);
     }
-    let workerData: RunnerData = {};
+    let workerData: RunnerData = { registry: currentRegistry() };
     if (initializer !== undefined) {
       const where = locate(initializer, 'options.initializer');
       if (initargs !== undefined && !Array.isArray(initargs)) {
         throw new TypeError(`options.initargs must be an array: received ${typeof initargs}`);
       }
       const prepared = prepare(initargs ?? [], 'options.initargs');
-      workerData = { init: { m: where.module, n: where.name, a: prepared.value as unknown[], s: prepared.shared } };
+      workerData = {
+        ...workerData,
+        init: { m: where.module, n: where.name, a: prepared.value as unknown[], s: prepared.shared },
+      };
     } else if (initargs !== undefined) {
       throw new TypeError('options.initargs is given without options.initializer');
     }
@@ -239,6 +257,20 @@ export class Pool {
     // earlier task) would otherwise crash the process through 'error'. The
     // worker is replaced by piscina; nothing is waiting on it.
     this.#piscina.on('error', () => {});
+    // piscina does not replace a worker that dies before it is ready (it gives
+    // up on workers that "fail during bootstrap"), and a task queued for a
+    // worker that never comes waits forever. So once a removed worker is not
+    // replaced, the pool is broken (as Python's BrokenProcessPool): every
+    // unfinished task, and every later one, rejects.
+    this.#piscina.on('workerDestroy', () => {
+      setImmediate(() => {
+        if (this.#state === 'terminated' || this.#piscina.threads.length >= this.#processes) return;
+        this.#broken ??= new WorkerExitError(
+          'a worker of this pool exited while starting and is not replaced: the pool cannot run tasks',
+        );
+        for (const job of this.#jobs) job.reject(this.#broken);
+      });
+    });
   }
 
   /**
@@ -281,17 +313,13 @@ export class Pool {
     if (transfer !== undefined && !Array.isArray(transfer)) throw new TypeError('options.transfer must be an array');
     if (signal !== undefined && !(signal instanceof AbortSignal))
       throw new TypeError('options.signal must be an AbortSignal');
-    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
-      throw new RangeError(
-        `options.timeout must be a non-negative number of milliseconds: received ${String(timeout)}`,
-      );
-    }
-    if (this.#queued() >= this.#maxQueue) {
+    checkTimeout(timeout, 'options.timeout');
+    if (this.#jobs.size >= this.#processes + this.#maxQueue) {
       throw new QueueFull(
         `the pool's queue is full: ${this.#maxQueue} tasks already wait for a worker (options.maxQueue)`,
       );
     }
-    const prepared = prepare(args, 'args', transfer);
+    const prepared = prepare(args, 'args', transfer, 0, { proxies: true });
     const message: TaskMessage = {
       m: where.module,
       n: where.name,
@@ -299,7 +327,8 @@ export class Pool {
       k: CallKind.Apply,
       s: prepared.shared,
     };
-    const promise = this.#run(message, transfer, signal, timeout).then((reply) => unpack(reply) as TaskResult<F>);
+    const moved = prepared.transfer === undefined ? transfer : [...(transfer ?? []), ...prepared.transfer];
+    const promise = this.#run(message, moved, signal, timeout).then((reply) => unpack(reply) as TaskResult<F>);
     return settleWith(promise, callback, errorCallback);
   }
 
@@ -462,7 +491,7 @@ export class Pool {
       this.#state = 'terminated';
       const err = new PoolTerminatedError('the pool was terminated before this task finished');
       for (const job of this.#jobs) job.reject(err);
-      this.#terminating = this.#piscina.destroy().then(() => this.#notifyIdle());
+      this.#terminating = this.#piscina.destroy().then(() => this.#notifyIdle(true));
     }
     return this.#terminating;
   }
@@ -483,7 +512,11 @@ export class Pool {
       return Promise.reject(new PoolStateError('join() needs close() or terminate() first: the pool is still running'));
     }
     if (this.#terminating !== undefined) return this.#terminating;
-    this.#joining ??= this.#whenIdle().then(() => this.#terminating ?? this.#piscina.destroy());
+    if (this.#joining === undefined) {
+      // As Python's task handler does, read every open imap's input to the end.
+      for (const feeder of this.#feeders) feeder.drain();
+      this.#joining = this.#whenIdle().then(() => this.#terminating ?? this.#piscina.destroy());
+    }
     return this.#joining;
   }
 
@@ -508,10 +541,6 @@ export class Pool {
     }
   }
 
-  #queued(): number {
-    return Math.max(0, this.#jobs.size - this.#processes);
-  }
-
   /** Chunks a map keeps in flight: enough to keep workers fed, within maxQueue. */
   #window(): number {
     return Math.max(1, Math.min(this.#processes * 2, this.#processes + this.#maxQueue));
@@ -521,22 +550,27 @@ export class Pool {
     return {
       window: this.#window(),
       prepare: (items, offset) => {
-        const prepared = prepare(items, 'items', undefined, offset);
+        const prepared = prepare(items, 'items', undefined, offset, { proxies: true });
         const message: TaskMessage = { m: where.module, n: where.name, a: prepared.value, k: kind, s: prepared.shared };
-        return { size: items.length, offset, message };
+        return { size: items.length, offset, message, transfer: prepared.transfer };
       },
       run: (chunk) => {
         if (this.#state === 'terminated') {
           return Promise.reject(new PoolTerminatedError('the pool was terminated before this task finished'));
         }
-        return this.#run(chunk.message, undefined, undefined, undefined).then((reply) => ({
+        return this.#run(chunk.message, chunk.transfer, undefined, undefined).then((reply) => ({
           values: unpack(reply) as unknown[],
           ms: reply.ok ? (reply.d ?? 0) : 0,
         }));
       },
-      feeding: (active) => {
-        this.#feeders += active ? 1 : -1;
-        if (!active) this.#notifyIdle();
+      feeding: (feeder, active) => {
+        if (active) {
+          this.#feeders.add(feeder);
+          if (this.#joining !== undefined) feeder.drain();
+        } else {
+          this.#feeders.delete(feeder);
+          this.#notifyIdle();
+        }
       },
     };
   }
@@ -586,9 +620,10 @@ export class Pool {
     signal: AbortSignal | undefined,
     timeout: number | undefined,
   ): Promise<ReplyMessage> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let timer: NodeJS.Timeout | undefined;
     let effective = signal;
-    if (timeout !== undefined) {
+    if (timeout !== undefined && timeout <= MAX_TIMER_MS) {
       const controller = new AbortController();
       timer = setTimeout(() => {
         controller.abort(new TimeoutError(`task ${message.n} did not finish within ${timeout} ms and was stopped`));
@@ -643,6 +678,13 @@ export class Pool {
     const entry = job.thread;
     if (entry === undefined) {
       job.reject(err);
+      return;
+    }
+    // piscina removes a dead worker before it rejects that worker's tasks. A
+    // worker still listed is alive: posting the task to it failed (structured
+    // clone refused something the walker let through), and no exit will come.
+    if (this.#piscina.threads.includes(entry.worker)) {
+      job.reject(postFailure(err, message));
       return;
     }
     void entry.exit.then((exitCode) => {
@@ -702,16 +744,28 @@ export class Pool {
   }
 
   #whenIdle(): Promise<void> {
-    if (this.#jobs.size === 0 && this.#feeders === 0) return Promise.resolve();
+    if (this.#jobs.size === 0 && this.#feeders.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #notifyIdle(): void {
-    if (this.#jobs.size !== 0 || this.#feeders !== 0) return;
+  /** Wakes `join()` once no work is left, or at once after terminate (`force`). */
+  #notifyIdle(force = false): void {
+    if (!force && (this.#jobs.size !== 0 || this.#feeders.size !== 0)) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** A task that could not be posted to its (live) worker: a DataCloneError when structured clone refused it. */
+function postFailure(err: unknown, message: TaskMessage): unknown {
+  if (!(err instanceof Error) || err.name !== 'DataCloneError') return err;
+  const root = message.k === CallKind.Apply ? 'args' : 'items';
+  const error = new DataCloneError(`${root} of task ${message.n} cannot be sent to another thread: ${err.message}`, {
+    cause: err,
+  });
+  error.path = root;
+  return error;
 }
 
 function wrapAfter<A>(fn: (a: A) => void, after: () => void): (a: A) => void {

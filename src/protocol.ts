@@ -46,5 +46,7 @@ export type ReplyMessage =
 
 /** What a pool hands every worker as `workerData`. */
 export interface RunnerData {
+  /** The pool's thread registry (sync/owners.ts), adopted by each worker so dead holders are seen everywhere. */
+  readonly registry: SharedArrayBuffer;
   readonly init?: { readonly m: string; readonly n: string; readonly a: readonly unknown[]; readonly s: boolean };
 }

@@ -21,17 +21,28 @@
  *    {@link registerShareable}; `revive` replaces each marker with the
  *    reviver's result, a working instance bound to the same memory.
  *
- * The walk copies containers only along the paths that hold a shareable;
- * elsewhere the caller's objects are passed on as they are. Primitives in
- * arrays are skipped without allocation, so large arrays of numbers cost one
- * `typeof` per element.
+ * 3. When asked to (`{ proxies: true }`: task and `Process` arguments), it
+ *    replaces each object or function marked by comlink's `proxy()` with a
+ *    marker holding a `MessagePort` on which the object is exposed
+ *    (remote.ts), and lists that port in the returned `transfer`, which the
+ *    caller must pass as the transfer list. `revive` turns the marker into a
+ *    comlink proxy of the object. Elsewhere a marked object is refused.
+ *
+ * A value without shareables (the common case) is passed on as it is: one
+ * pass, no copy; primitives in arrays are skipped without allocation, so
+ * large arrays of numbers cost one `typeof` per element. When the first pass
+ * finds a shareable, a second pass copies the whole value, registering each
+ * copy before walking into it, so that cycles and shared references keep
+ * their shape in the copy; the caller's objects are never changed.
  *
  * @module
  */
 
+import { types } from 'node:util';
 import type { TransferListItem } from 'node:worker_threads';
 import { MessagePort } from 'node:worker_threads';
 import { DataCloneError } from './errors.js';
+import { exposeOnChannel, isProxyMarked, PROXY_KIND, wrapPort } from './remote.js';
 import { threadGlobal } from './thread-global.js';
 
 /** Method a shareable class implements to describe its shared memory. */
@@ -75,6 +86,21 @@ export interface Prepared {
   readonly value: unknown;
   /** Whether markers were written (the receiver must call {@link revive}). */
   readonly shared: boolean;
+  /** Ports of proxied objects (`{ proxies: true }`), to pass as the transfer list; absent when none. */
+  readonly transfer?: readonly MessagePort[];
+}
+
+/**
+ * Options of {@link prepare}.
+ *
+ * @example
+ * ```ts
+ * const { value, shared, transfer } = prepare(args, 'args', undefined, 0, { proxies: true });
+ * ```
+ */
+export interface PrepareOptions {
+  /** Send objects marked by comlink's `proxy()` by reference (default: refuse them). */
+  readonly proxies?: boolean;
 }
 
 class Walk {
@@ -85,7 +111,15 @@ class Walk {
   constructor(
     readonly transfer: ReadonlySet<unknown>,
     /** Added to the first index of the path: a chunk's position in its whole input. */
-    readonly offset = 0,
+    readonly offset: number,
+    /**
+     * Copy every container (second pass, once a shareable was found): each copy
+     * is registered before its contents are walked, so cycles and shared
+     * references keep their shape in the copy.
+     */
+    readonly copyAll: boolean,
+    /** Markers of the proxied objects met (shared by both passes); undefined when proxies are refused. */
+    readonly proxied?: Map<object, { readonly [MARKER]: string; readonly state: MessagePort }>,
   ) {}
 
   fail(what: string, root: string): never {
@@ -108,6 +142,7 @@ class Walk {
       case 'bigint':
         return v;
       case 'function':
+        if (isProxyMarked(v)) return this.object(v, root);
         return this.fail(`a function${v.name ? ` (${v.name})` : ''}`, root);
       case 'symbol':
         return this.fail('a symbol', root);
@@ -118,6 +153,15 @@ class Walk {
 
   object(o: object, root: string): unknown {
     if (this.seen.has(o)) return this.seen.get(o);
+    // Before any property read: a proxy's traps would run (and structured clone refuses every proxy).
+    if (types.isProxy(o)) return this.fail('a Proxy', root);
+    if (isProxyMarked(o)) return this.proxy(o, root);
+    if (typeof (o as Record<string, unknown>)[MARKER] === 'string' && !(kShare in o)) {
+      // Already a marker (a shared object that arrived without being revived): pass it on.
+      this.shared = true;
+      this.seen.set(o, o);
+      return o;
+    }
     if (typeof (o as Partial<Shareable>)[kShare] === 'function') {
       const { kind, state } = (o as Shareable)[kShare]();
       this.shared = true;
@@ -125,7 +169,7 @@ class Walk {
       this.seen.set(o, marker);
       return marker;
     }
-    this.seen.set(o, o);
+    if (!this.copyAll) this.seen.set(o, o);
     if (Array.isArray(o)) return this.array(o, root);
     if (
       ArrayBuffer.isView(o) ||
@@ -149,11 +193,32 @@ class Walk {
     if (o instanceof WeakMap || o instanceof WeakSet || o instanceof WeakRef) {
       return this.fail(`a ${o.constructor.name}`, root);
     }
+    const refused = unclonable(o);
+    if (refused !== undefined) return this.fail(refused, root);
     return this.plain(o as Record<string, unknown>, root);
+  }
+
+  /** A `proxy()`-marked object: exposed on a channel whose port travels in its place. */
+  proxy(o: object, root: string): unknown {
+    if (this.proxied === undefined) {
+      return this.fail('a comlink proxy, which only Pool task and Process arguments can carry', root);
+    }
+    let marker = this.proxied.get(o);
+    if (marker === undefined) {
+      marker = { [MARKER]: PROXY_KIND, state: exposeOnChannel(o) };
+      this.proxied.set(o, marker);
+    }
+    this.shared = true;
+    this.seen.set(o, marker);
+    return marker;
   }
 
   array(a: unknown[], root: string): unknown {
     let copy: unknown[] | undefined;
+    if (this.copyAll) {
+      copy = a.slice();
+      this.seen.set(a, copy);
+    }
     for (let i = 0; i < a.length; i++) {
       const item = a[i];
       if (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol') continue;
@@ -173,6 +238,10 @@ class Walk {
 
   plain(o: Record<string, unknown>, root: string): unknown {
     let copy: Record<string, unknown> | undefined;
+    if (this.copyAll) {
+      copy = { ...o };
+      this.seen.set(o, copy);
+    }
     for (const k of Object.keys(o)) {
       const item = o[k];
       this.keys.push(k);
@@ -191,6 +260,8 @@ class Walk {
   map(m: Map<unknown, unknown>, root: string): unknown {
     let changed = false;
     const entries: [unknown, unknown][] = [];
+    const early = this.copyAll ? new Map<unknown, unknown>() : undefined;
+    if (early) this.seen.set(m, early);
     for (const [k, v] of m) {
       this.keys.push(`<key ${String(k)}>`);
       const nk = this.value(k, root);
@@ -201,6 +272,10 @@ class Walk {
       changed ||= nk !== k || nv !== v;
       entries.push([nk, nv]);
     }
+    if (early) {
+      for (const [k, v] of entries) early.set(k, v);
+      return early;
+    }
     if (!changed) return m;
     const copy = new Map(entries);
     this.seen.set(m, copy);
@@ -210,6 +285,8 @@ class Walk {
   set(s: Set<unknown>, root: string): unknown {
     let changed = false;
     const items: unknown[] = [];
+    const early = this.copyAll ? new Set<unknown>() : undefined;
+    if (early) this.seen.set(s, early);
     let i = 0;
     for (const v of s) {
       this.keys.push(i++);
@@ -218,11 +295,27 @@ class Walk {
       changed ||= nv !== v;
       items.push(nv);
     }
+    if (early) {
+      for (const v of items) early.add(v);
+      return early;
+    }
     if (!changed) return s;
     const copy = new Set(items);
     this.seen.set(s, copy);
     return copy;
   }
+}
+
+/** What else structured clone refuses, in words for the error; undefined when `o` can be cloned. */
+function unclonable(o: object): string | undefined {
+  if (o instanceof FinalizationRegistry) return 'a FinalizationRegistry';
+  if (types.isGeneratorObject(o)) return 'a generator object';
+  if (types.isSymbolObject(o)) return 'a Symbol object';
+  if (types.isArgumentsObject(o)) return 'an arguments object (spread it into an array)';
+  if (types.isModuleNamespaceObject(o)) return 'a module namespace object';
+  const tag = Object.prototype.toString.call(o);
+  if (tag.startsWith('[object Intl.')) return `an ${tag.slice(8, -1)} object`;
+  return undefined;
 }
 
 const noTransfer: ReadonlySet<unknown> = new Set();
@@ -231,7 +324,9 @@ const noTransfer: ReadonlySet<unknown> = new Set();
  * Checks that `value` can be posted to another thread and replaces the
  * shareable objects in it with markers. `root` names the value in errors
  * (`args`, `items`); `indexOffset` is added to the first index in that
- * name, for a chunk cut from a longer input.
+ * name, for a chunk cut from a longer input. With `{ proxies: true }`,
+ * objects marked by comlink's `proxy()` are sent by reference and the ports
+ * that carry them are returned in `transfer`.
  *
  * @example
  * ```ts
@@ -245,23 +340,65 @@ export function prepare(
   root: string,
   transfer?: readonly TransferListItem[],
   indexOffset = 0,
+  options?: PrepareOptions,
 ): Prepared {
+  if (options?.proxies === true) return withProxies(value, root, transfer, indexOffset);
   if (typeof value !== 'object' || value === null) {
-    const walk = new Walk(noTransfer);
-    return { value: walk.value(value, root), shared: false };
+    return { value: new Walk(noTransfer, 0, false).value(value, root), shared: false };
   }
-  const walk = new Walk(transfer && transfer.length > 0 ? new Set(transfer) : noTransfer, indexOffset);
+  const moved = transfer && transfer.length > 0 ? new Set(transfer) : noTransfer;
+  const walk = new Walk(moved, indexOffset, false);
   const out = walk.object(value, root);
-  return { value: out, shared: walk.shared };
+  if (!walk.shared) return { value: out, shared: false };
+  // Shareables found: copy the whole structure so cycles survive in the copy.
+  return { value: new Walk(moved, indexOffset, true).object(value, root), shared: true };
 }
 
-function reviveIn(v: unknown, seen: Map<object, unknown>): unknown {
+/** {@link prepare} with `{ proxies: true }`: as without, plus the ports of the proxied objects. */
+function withProxies(
+  value: unknown,
+  root: string,
+  transfer: readonly TransferListItem[] | undefined,
+  indexOffset: number,
+): Prepared {
+  const proxied = new Map<object, { readonly [MARKER]: string; readonly state: MessagePort }>();
+  const moved = transfer && transfer.length > 0 ? new Set(transfer) : noTransfer;
+  let prepared: Prepared;
+  try {
+    const walk = new Walk(moved, indexOffset, false, proxied);
+    const out = walk.value(value, root);
+    prepared = !walk.shared
+      ? { value: out, shared: false }
+      : { value: new Walk(moved, indexOffset, true, proxied).value(value, root), shared: true };
+  } catch (err) {
+    // Nothing will be sent: close the channels opened for the proxies met before the failure.
+    for (const { state } of proxied.values()) state.close();
+    throw err;
+  }
+  if (proxied.size === 0) return prepared;
+  return { ...prepared, transfer: Array.from(proxied.values(), (marker) => marker.state) };
+}
+
+/** Options of {@link revive}. */
+export interface ReviveOptions {
+  /** A marker whose class is not loaded on this thread: `'throw'` (default) or `'keep'` it as it is. */
+  unknownKinds?: 'throw' | 'keep';
+}
+
+function reviveIn(v: unknown, seen: Map<object, unknown>, keepUnknown: boolean): unknown {
   if (typeof v !== 'object' || v === null) return v;
   if (seen.has(v)) return seen.get(v);
   const kind = (v as Record<string, unknown>)[MARKER];
   if (typeof kind === 'string') {
+    if (kind === PROXY_KIND) {
+      const remote = wrapPort((v as { state: unknown }).state);
+      remotesSink?.push(remote);
+      seen.set(v, remote);
+      return remote;
+    }
     const reviver = revivers.get(kind);
     if (reviver === undefined) {
+      if (keepUnknown) return v;
       throw new TypeError(`cannot rebuild a shared ${kind} on this thread: its class was never loaded here`);
     }
     const obj = reviver((v as { state: unknown }).state);
@@ -272,19 +409,19 @@ function reviveIn(v: unknown, seen: Map<object, unknown>): unknown {
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const item = v[i];
-      if (typeof item === 'object' && item !== null) v[i] = reviveIn(item, seen);
+      if (typeof item === 'object' && item !== null) v[i] = reviveIn(item, seen, keepUnknown);
     }
   } else if (v instanceof Map) {
-    const entries = [...v].map(([k, x]) => [reviveIn(k, seen), reviveIn(x, seen)] as const);
+    const entries = [...v].map(([k, x]) => [reviveIn(k, seen, keepUnknown), reviveIn(x, seen, keepUnknown)] as const);
     v.clear();
     for (const [k, x] of entries) v.set(k, x);
   } else if (v instanceof Set) {
-    const items = [...v].map((x) => reviveIn(x, seen));
+    const items = [...v].map((x) => reviveIn(x, seen, keepUnknown));
     v.clear();
     for (const x of items) v.add(x);
   } else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) {
     for (const k of Object.keys(v)) {
-      (v as Record<string, unknown>)[k] = reviveIn((v as Record<string, unknown>)[k], seen);
+      (v as Record<string, unknown>)[k] = reviveIn((v as Record<string, unknown>)[k], seen, keepUnknown);
     }
   }
   return v;
@@ -299,8 +436,35 @@ function reviveIn(v: unknown, seen: Map<object, unknown>): unknown {
  * ```ts
  * port.on('message', ({ value, shared }) => use(shared ? revive(value) : value));
  * ```
- * @throws {TypeError} when a marker's kind has no registered reviver on this thread.
+ * @throws {TypeError} when a marker's kind has no registered reviver on this thread
+ *   (unless `unknownKinds: 'keep'`).
  */
-export function revive<T = unknown>(value: unknown): T {
-  return reviveIn(value, new Map()) as T;
+export function revive<T = unknown>(value: unknown, options?: ReviveOptions): T {
+  return reviveIn(value, new Map(), options?.unknownKinds === 'keep') as T;
+}
+
+/** Where {@link reviveCollecting} puts the proxies that the running revive makes. */
+let remotesSink: unknown[] | undefined;
+
+/**
+ * {@link revive}, also pushing onto `remotes` every comlink proxy made from a
+ * proxied object's marker, so that the caller can release them
+ * (`releaseRemotes`, remote.ts) when the work they were sent for is done.
+ *
+ * @example
+ * ```ts
+ * const remotes: unknown[] = [];
+ * const args = reviveCollecting<unknown[]>(msg.a, remotes);
+ * try { await fn(...args); } finally { releaseRemotes(remotes); }
+ * ```
+ * @throws {TypeError} as {@link revive}.
+ */
+export function reviveCollecting<T = unknown>(value: unknown, remotes: unknown[]): T {
+  const outer = remotesSink;
+  remotesSink = remotes;
+  try {
+    return revive<T>(value);
+  } finally {
+    remotesSink = outer;
+  }
 }

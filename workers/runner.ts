@@ -13,12 +13,16 @@
 
 import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
+import '../src/shared-kinds.js';
 import { encodeError } from '../src/error-codec.js';
 import { CallKind, type ReplyMessage, type RunnerData, type TaskMessage } from '../src/protocol.js';
+import { releaseRemotes } from '../src/remote.js';
+import { adoptRegistry } from '../src/sync/owners.js';
 import { resolveTask } from '../src/task.js';
-import { prepare, revive } from '../src/transfer.js';
+import { type Prepared, prepare, revive, reviveCollecting } from '../src/transfer.js';
 
-const data = (workerData ?? {}) as RunnerData;
+const data = workerData as RunnerData;
+adoptRegistry(data.registry);
 let initialized: Promise<void> | undefined;
 
 async function initialize(): Promise<void> {
@@ -37,7 +41,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   );
 }
 
-async function call(msg: TaskMessage): Promise<ReplyMessage> {
+async function call(msg: TaskMessage, remotes: unknown[]): Promise<ReplyMessage> {
   if (initialized === undefined) {
     initialized = initialize();
     // A failed initializer is retried before this worker's next task.
@@ -47,7 +51,7 @@ async function call(msg: TaskMessage): Promise<ReplyMessage> {
   }
   await initialized;
   const fn = await resolveTask({ module: msg.m, name: msg.n });
-  const a = msg.s ? revive<unknown[]>(msg.a) : (msg.a as unknown[]);
+  const a = msg.s ? reviveCollecting<unknown[]>(msg.a, remotes) : (msg.a as unknown[]);
   if (msg.k === CallKind.Apply) {
     let v = fn(...a);
     if (isThenable(v)) v = await v;
@@ -64,7 +68,13 @@ async function call(msg: TaskMessage): Promise<ReplyMessage> {
 }
 
 function reply(v: unknown, msg: TaskMessage, d?: number): ReplyMessage {
-  const prepared = prepare(v, `the result of task ${msg.n}`);
+  let prepared: Prepared;
+  try {
+    prepared = prepare(v, 'result');
+  } catch (err) {
+    if (err instanceof Error) err.message = `task ${msg.n} returned a value that cannot be sent back: ${err.message}`;
+    throw err;
+  }
   return d === undefined
     ? { ok: true, v: prepared.value, s: prepared.shared }
     : { ok: true, v: prepared.value, s: prepared.shared, d };
@@ -72,9 +82,13 @@ function reply(v: unknown, msg: TaskMessage, d?: number): ReplyMessage {
 
 /** Runs one task message; the answer is always a reply, never a rejection. */
 export default async function run(msg: TaskMessage): Promise<ReplyMessage> {
+  // Callbacks (comlink proxies) in the arguments are released when the task ends.
+  const remotes: unknown[] = [];
   try {
-    return await call(msg);
+    return await call(msg, remotes);
   } catch (err) {
     return { ok: false, e: encodeError(err) };
+  } finally {
+    releaseRemotes(remotes);
   }
 }

@@ -1,0 +1,120 @@
+/**
+ * Tasks written in TypeScript run without a build step.
+ *
+ * - A TypeScript program run with `node --import tsx` uses the Pool from
+ *   corepool's TypeScript source and runs tasks from a `.ts` module.
+ * - A compiled program (this test, run from dist/) runs tasks from a `.ts`
+ *   module too: Node 20 does not carry tsx's hooks into worker threads, so
+ *   the worker registers tsx itself when it is asked for a `.ts` module.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { Pool, taskRef } from '../src/index.js';
+
+const run = promisify(execFile);
+
+/** The package root: the nearest directory above this file whose package.json is corepool's. */
+function packageRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'corepool'
+    ) {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error('corepool package.json not found above this test');
+  }
+}
+
+const root = packageRoot();
+const fixtures = join(root, 'test', 'fixtures');
+const CHILD_TIMEOUT_MS = 90_000;
+
+interface MainOutput {
+  mainUrl: string;
+  mainIsMainThread: boolean;
+  square: unknown;
+  circle: unknown;
+  tripled: unknown;
+  later: unknown;
+  where: { url: string; onWorker: boolean; threadId: number };
+  error: { name: string; message: string; code: unknown; shape: unknown; isRangeError: boolean; stack: string } | null;
+}
+
+test('a TypeScript program (node --import tsx) runs TypeScript tasks on a Pool from the TypeScript source', {
+  timeout: CHILD_TIMEOUT_MS + 30_000,
+}, async () => {
+  // The program imports ../../src/index.js; with no such file beside index.ts, tsx must load the TypeScript source.
+  assert.ok(existsSync(join(root, 'src', 'index.ts')));
+  assert.ok(!existsSync(join(root, 'src', 'index.js')), 'src/ holds no compiled index.js to fall back on');
+
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(fixtures, 'ts-main.ts')], {
+    cwd: root,
+    timeout: CHILD_TIMEOUT_MS,
+    encoding: 'utf8',
+  }).catch((err: unknown) => {
+    const { stdout: out, stderr: errOut } = err as { stdout?: string; stderr?: string };
+    throw new Error(`ts-main.ts failed: ${String(err)}\nstdout:\n${out ?? ''}\nstderr:\n${errOut ?? ''}`, {
+      cause: err,
+    });
+  });
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  let out: MainOutput;
+  try {
+    out = JSON.parse(line) as MainOutput;
+  } catch {
+    throw new Error(`ts-main.ts printed no JSON.\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  }
+
+  assert.equal(out.mainUrl, pathToFileURL(join(fixtures, 'ts-main.ts')).href);
+  assert.equal(out.mainIsMainThread, true);
+  assert.deepEqual(out.square, { shape: 'square', area: 9 });
+  assert.deepEqual(out.circle, { shape: 'circle', area: 3.14 });
+  assert.deepEqual(out.tripled, [3, 6, 9, 12]);
+  assert.equal(out.later, 'later 7');
+  assert.equal(out.where.url, pathToFileURL(join(fixtures, 'ts-tasks.ts')).href, 'the task ran from the .ts module');
+  assert.equal(out.where.onWorker, true);
+  assert.ok(out.where.threadId >= 1);
+  assert.ok(out.error !== null, 'the failing task rejected');
+  assert.equal(out.error.name, 'ShapeError');
+  assert.equal(out.error.message, 'no such shape: hexagon');
+  assert.equal(out.error.code, 'E_SHAPE');
+  assert.equal(out.error.shape, 'hexagon');
+  assert.equal(out.error.isRangeError, true);
+  assert.match(out.error.stack, /ts-tasks\.ts:\d+/, "the stack shows the TypeScript task's frame");
+});
+
+test('a compiled program runs tasks from a .ts module: the worker registers tsx itself', {
+  timeout: 60_000,
+}, async () => {
+  const moduleUrl = pathToFileURL(join(fixtures, 'ts-tasks.ts')).href;
+  const area = taskRef<(shape: string, size: number) => { shape: string; area: number }>(moduleUrl, 'area');
+  const whereAmI = taskRef<() => { url: string; onWorker: boolean }>(moduleUrl, 'whereAmI');
+  const triple = taskRef<(n: number) => number>(moduleUrl, 'triple');
+  const fail = taskRef<(shape: string) => never>(moduleUrl, 'fail');
+  const pool = new Pool({ processes: 2 });
+  try {
+    assert.deepEqual(await pool.apply(area, ['square', 4]), { shape: 'square', area: 16 });
+    assert.deepEqual(await pool.map(triple, [1, 2, 3]), [3, 6, 9]);
+    const where = await pool.apply(whereAmI, []);
+    assert.equal(where.url, moduleUrl);
+    assert.equal(where.onWorker, true);
+    await assert.rejects(pool.apply(fail, ['hexagon']), (err: unknown) => {
+      assert.ok(err instanceof RangeError);
+      assert.equal(err.name, 'ShapeError');
+      assert.equal((err as { code?: unknown }).code, 'E_SHAPE');
+      assert.match(err.stack as string, /ts-tasks\.ts/);
+      return true;
+    });
+    pool.close();
+    await pool.join();
+  } finally {
+    await pool.terminate();
+  }
+});
