@@ -1,0 +1,126 @@
+/**
+ * What every lock-like primitive (Lock, RLock, Semaphore, BoundedSemaphore,
+ * Condition) offers on top of `acquire`/`release`: scoped use that always
+ * releases — a `Disposable` for `using`, an `AsyncDisposable` for
+ * `await using`, and callback forms — and the checking of acquire options.
+ *
+ * @module
+ */
+
+import { SharedObject, type SharedState } from '../shared-object.js';
+import { checkTimeout } from './wait.js';
+
+/** Options of `acquire` and `acquireAsync`. */
+export interface AcquireOptions {
+  /** Wait for the lock (default true); `false` returns at once. */
+  blocking?: boolean;
+  /** Give up after this many ms (default: wait forever). Not with `blocking: false`. */
+  timeout?: number;
+}
+
+/**
+ * Checks acquire options; returns the timeout to use (0 when not blocking).
+ *
+ * @example
+ * ```ts
+ * const timeout = acquireTimeout(options, 'Lock.acquire');
+ * ```
+ * @throws {TypeError} when options are not an object or `blocking: false` comes with a timeout.
+ * @throws {RangeError} when the timeout is negative or not a number.
+ */
+export function acquireTimeout(options: AcquireOptions | undefined, what: string): number | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${what}(options) must be an object: received ${options === null ? 'null' : typeof options}`);
+  }
+  const { blocking = true, timeout } = options;
+  if (typeof blocking !== 'boolean') throw new TypeError(`${what}(options.blocking) must be a boolean`);
+  checkTimeout(timeout, `${what}(options.timeout)`);
+  if (!blocking) {
+    if (timeout !== undefined) throw new TypeError(`${what}: a timeout cannot be given with blocking: false`);
+    return 0;
+  }
+  return timeout;
+}
+
+/**
+ * Base of the lock-like primitives: subclasses implement `acquire`,
+ * `acquireAsync` and `release`; scoped forms come from here.
+ *
+ * @example
+ * ```ts
+ * using _ = lock.hold();               // released at the end of the block
+ * await using __ = await sem.holdAsync();
+ * const n = lock.run(() => counter.value++);
+ * await lock.runAsync(async () => { await write(); });
+ * ```
+ */
+export abstract class LockLike<S extends SharedState = SharedState> extends SharedObject<S> {
+  abstract acquire(options?: AcquireOptions): boolean;
+  abstract acquireAsync(options?: AcquireOptions): Promise<boolean>;
+  abstract release(): void;
+
+  /**
+   * Acquires (blocking) and returns a `Disposable` that releases: `using _ = lock.hold()`.
+   *
+   * @example
+   * ```ts
+   * { using _ = lock.hold(); file.appendFileSync(line); } // released here, even on throw
+   * ```
+   */
+  hold(): Disposable {
+    this.acquire();
+    return { [Symbol.dispose]: () => this.release() };
+  }
+
+  /**
+   * Acquires without blocking the event loop and resolves to an
+   * `AsyncDisposable` that releases: `await using _ = await lock.holdAsync()`.
+   *
+   * @example
+   * ```ts
+   * { await using _ = await lock.holdAsync(); await fs.appendFile(path, line); }
+   * ```
+   */
+  async holdAsync(): Promise<AsyncDisposable> {
+    await this.acquireAsync();
+    return { [Symbol.asyncDispose]: async () => this.release() };
+  }
+
+  /**
+   * Runs `fn` holding the lock (blocking acquire) and releases, even when `fn` throws.
+   *
+   * @example
+   * ```ts
+   * const next = lock.run(() => ++shared.value);
+   * ```
+   */
+  run<T>(fn: () => T): T {
+    if (typeof fn !== 'function') throw new TypeError(`run(fn) must be a function: received ${typeof fn}`);
+    this.acquire();
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Runs `fn` (sync or async) holding the lock, acquired without blocking the
+   * event loop, and releases when it settles, even when it throws.
+   *
+   * @example
+   * ```ts
+   * await lock.runAsync(async () => { await fs.appendFile(path, line); });
+   * ```
+   */
+  async runAsync<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError(`runAsync(fn) must be a function: received ${typeof fn}`);
+    await this.acquireAsync();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+}
