@@ -1,0 +1,429 @@
+/**
+ * The byte ring (src/channel/ring.ts) and the record codec
+ * (src/channel/codec.ts) on fixed inputs: counters, wrap-around copies,
+ * the exact bytes of each record kind, streaming a record larger than the
+ * ring between two threads, and the sync/async drivers of waiting steps.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import {
+  DEFERRED,
+  decodePayload,
+  encode,
+  encodeRaw,
+  HEADER_BYTES,
+  KIND_BYTES,
+  KIND_FALSE,
+  KIND_FLOAT64,
+  KIND_INT32,
+  KIND_JSON,
+  KIND_NULL,
+  KIND_RAW,
+  KIND_SHARED,
+  KIND_STRING,
+  KIND_STRING16,
+  KIND_TRUE,
+  KIND_UNDEFINED,
+  KIND_V8,
+  own,
+  PARTIAL,
+  plainJson,
+  readHead,
+  readRecord,
+  readSmall,
+  recordBytes,
+  takeDeferred,
+  wantsJson,
+  writeRecord,
+  writeSmall,
+  writeSome,
+} from '../src/channel/codec.js';
+import {
+  checkCapacity,
+  HEAD,
+  READ_WAKE,
+  READERS_SLEEPING,
+  RING_HEADER_BYTES,
+  Ring,
+  runAsync,
+  runSync,
+  TAIL,
+  type Waiting,
+  WRITE_WAKE,
+  WRITE_WANT,
+  WRITERS_SLEEPING,
+  waitStep,
+} from '../src/channel/ring.js';
+import { Lock } from '../src/sync/lock.js';
+import { threadToken } from '../src/sync/owners.js';
+import { deadline } from '../src/sync/wait.js';
+
+const T = { timeout: 60_000 };
+
+function newRing(capacity: number, guard = 0): { ring: Ring; buffer: SharedArrayBuffer } {
+  const buffer = new SharedArrayBuffer(RING_HEADER_BYTES + capacity + guard);
+  return { ring: new Ring(buffer, 0, RING_HEADER_BYTES, capacity), buffer };
+}
+
+/** The record bytes at the reader's position, unwrapped. */
+function recordAt(ring: Ring, tail: number, n: number): number[] {
+  const out = new Uint8Array(n);
+  ring.copyOut(tail, out, 0, n);
+  return [...out];
+}
+
+/** Writes one record with writeSmall (or streams it) and reads it back with readSmall/readRecord. */
+function roundTrip(ring: Ring, value: unknown): unknown {
+  const head = ring.head();
+  let n = writeSmall(ring, head, value, wantsJson(value) ? plainJson(value) : undefined);
+  if (n > 0) {
+    ring.publish(head + n);
+  } else {
+    // Not contiguous (a string at the end of the ring): the general encoding, in one piece.
+    const out = encode(value, 'item');
+    n = out.total;
+    assert.equal(writeSome(ring, out, 0, threadToken), n, `${String(value)} fits`);
+  }
+  const tail = ring.tail();
+  const size = { n: 0 };
+  const v = readSmall(ring, tail, ring.readable(tail), size);
+  assert.equal(size.n, n);
+  ring.consume(tail + n);
+  if (v === DEFERRED) {
+    const [kind, data] = takeDeferred();
+    return decodePayload(kind, 0, 0, data);
+  }
+  return v;
+}
+
+test('capacity must be a power of two from 64 bytes to 1 GiB', () => {
+  for (const bad of [0, 32, 100, 3000, 2 ** 31, 1.5, Number.NaN, '4096']) {
+    assert.throws(() => checkCapacity(bad, 'options.capacity'), { name: 'RangeError', message: /options\.capacity/ });
+  }
+  checkCapacity(64, 'x');
+  checkCapacity(2 ** 30, 'x');
+  assert.throws(() => new Ring(new SharedArrayBuffer(100), 0, 4, 64), RangeError);
+});
+
+test('counters: writable/readable, publish/consume, copies that wrap keep the bytes around them', () => {
+  const { ring, buffer } = newRing(64, 8);
+  const after = new Uint8Array(buffer, RING_HEADER_BYTES + 64, 8).fill(0xee);
+  assert.equal(ring.writable(ring.head()), 64);
+  assert.equal(ring.readable(ring.tail()), 0);
+  // Move both counters to 56 so the next 16 bytes wrap.
+  ring.publish(56);
+  ring.consume(56);
+  const src = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+  ring.copyIn(56, src, 0, 16);
+  ring.publish(72);
+  assert.equal(ring.readable(ring.tail()), 16);
+  assert.equal(ring.writable(ring.head()), 48);
+  assert.deepEqual([...ring.bytes.subarray(56, 64)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual([...ring.bytes.subarray(0, 8)], [9, 10, 11, 12, 13, 14, 15, 16]);
+  const out = new Uint8Array(18).fill(0xaa);
+  ring.copyOut(56, out, 1, 16);
+  assert.deepEqual([...out], [0xaa, ...src, 0xaa]);
+  ring.consume(72);
+  assert.equal(ring.readable(ring.tail()), 0);
+  assert.ok(
+    after.every((b) => b === 0xee),
+    'nothing written past the ring',
+  );
+});
+
+test('counters wrap at 2^32 without a seam', () => {
+  const { ring } = newRing(64);
+  const start = 2 ** 32 - 24;
+  Atomics.store(ring.words, HEAD, start | 0);
+  Atomics.store(ring.words, TAIL, start | 0);
+  for (let i = 0; i < 10; i++) {
+    assert.equal(roundTrip(ring, i * 1000), i * 1000);
+    assert.equal(roundTrip(ring, 'wrap'), 'wrap');
+  }
+  assert.ok(ring.head() > 0 && ring.head() < 1000, 'HEAD wrapped');
+});
+
+test('record bytes of each fast kind, exactly', () => {
+  const { ring } = newRing(256);
+  const cases: [unknown, number[]][] = [
+    [7, [7, 0, 0, 0, KIND_INT32, 0, 0, 0]],
+    [-2, [0xfe, 0xff, 0xff, 0xff, KIND_INT32, 0, 0, 0]],
+    [true, [0, 0, 0, 0, KIND_TRUE, 0, 0, 0]],
+    [false, [0, 0, 0, 0, KIND_FALSE, 0, 0, 0]],
+    [null, [0, 0, 0, 0, KIND_NULL, 0, 0, 0]],
+    [undefined, [0, 0, 0, 0, KIND_UNDEFINED, 0, 0, 0]],
+    [1.5, [8, 0, 0, 0, KIND_FLOAT64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]],
+    [-0, [8, 0, 0, 0, KIND_FLOAT64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80]],
+    ['hé', [3, 0, 0, 0, KIND_STRING, 0, 0, 0, 0x68, 0xc3, 0xa9]],
+    ['', [0, 0, 0, 0, KIND_STRING, 0, 0, 0]],
+    [new Uint16Array([0x0102]), [2, 0, 0, 0, KIND_BYTES, 5, 0, 0, 0x02, 0x01]],
+    [{ a: 1 }, [7, 0, 0, 0, KIND_JSON, 0, 0, 0, ...Buffer.from('{"a":1}')]],
+  ];
+  for (const [value, bytes] of cases) {
+    const head = ring.head();
+    const n = writeSmall(ring, head, value, wantsJson(value) ? plainJson(value) : undefined);
+    assert.equal(n, recordBytes(bytes[4] as number, bytes[0] as number), `size of ${String(value)}`);
+    assert.equal(n % 8, 0);
+    assert.deepEqual(recordAt(ring, head, bytes.length), bytes, `bytes of ${String(value)}`);
+    ring.publish(head + n);
+    ring.consume(head + n);
+  }
+  assert.equal(recordBytes(KIND_INT32, 123), 8);
+  assert.equal(recordBytes(KIND_STRING, 0), 8);
+  assert.equal(recordBytes(KIND_STRING, 1), 16);
+  assert.equal(recordBytes(KIND_STRING, 8), 16);
+  assert.equal(recordBytes(KIND_V8, 2 ** 32 - 16), 2 ** 32 - 8);
+});
+
+test('general encodings: kinds and payloads', () => {
+  const kinds: [unknown, number][] = [
+    [1, KIND_INT32],
+    [2 ** 31, KIND_FLOAT64],
+    ['x', KIND_STRING],
+    ['\udc00', KIND_STRING16],
+    [new Float32Array(2), KIND_BYTES],
+    [{ a: [1, 'b', null] }, KIND_JSON],
+    [{ a: undefined }, KIND_V8],
+    [{ d: new Date(0) }, KIND_V8],
+    [[1, -0], KIND_V8],
+    [[Number.NaN], KIND_V8],
+    [new Map(), KIND_V8],
+    [10n, KIND_V8],
+    [new SharedArrayBuffer(4), KIND_SHARED],
+    [{ nested: { sab: new SharedArrayBuffer(4) } }, KIND_SHARED],
+    [{ lock: new Lock() }, KIND_SHARED],
+  ];
+  for (const [value, kind] of kinds) assert.equal(encode(value, 'item').kind, kind, `kind of ${String(value)}`);
+  assert.equal(encodeRaw(new Uint8Array(3)).kind, KIND_RAW);
+  assert.equal(plainJson({ a: 1, b: ['x', true, null, { c: 2.5 }] }), '{"a":1,"b":["x",true,null,{"c":2.5}]}');
+  const repeated = { a: 1 };
+  // biome-ignore lint/suspicious/noSparseArray: a hole on purpose
+  const holey = [1, , 2];
+  for (const notPlain of [
+    { r: [repeated, repeated] },
+    { f: () => 1 },
+    { n: Number.POSITIVE_INFINITY },
+    holey,
+    new Date(),
+  ]) {
+    assert.equal(plainJson(notPlain), undefined);
+  }
+  assert.throws(() => encode({ f: () => 1 }, 'item'), { name: 'DataCloneError', message: /item\.f/ });
+  // A typed array payload views the sender's memory until owned.
+  const src = new Uint8Array([1, 2, 3]);
+  const out = encode(src, 'item');
+  assert.equal(out.owned, false);
+  own(out);
+  src[0] = 9;
+  assert.deepEqual([...out.payload], [1, 2, 3]);
+});
+
+test('fast kinds round-trip through the ring, including at the wrap', () => {
+  const { ring } = newRing(64);
+  const values = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 40, 0.1, Number.NaN, Number.NEGATIVE_INFINITY];
+  for (let i = 0; i < 20; i++) {
+    for (const v of values) assert.ok(Object.is(roundTrip(ring, v), v), `${v}`);
+    assert.equal(roundTrip(ring, 'héllo'), 'héllo');
+    assert.deepEqual(roundTrip(ring, { id: i, name: 'n' }), { id: i, name: 'n' });
+    assert.deepEqual(roundTrip(ring, new Int16Array([i, -i])), new Int16Array([i, -i]));
+  }
+});
+
+test('readSmall reports a record that is not complete yet, and a corrupt header', () => {
+  const { ring } = newRing(64);
+  const out = encode('x'.repeat(100), 'item');
+  const written = writeSome(ring, out, 0, threadToken);
+  assert.equal(written, 64);
+  const size = { n: 0 };
+  assert.equal(readSmall(ring, 0, ring.readable(0), size), PARTIAL);
+  const { ring: bad } = newRing(64);
+  bad.view.setUint32(4, 99, true);
+  bad.publish(8);
+  assert.throws(() => readHead(bad, 0), /corrupt channel stream/);
+  assert.throws(() => readSmall(bad, 0, 8, size), /corrupt channel stream/);
+});
+
+test('empty messages are records of their own: boundaries are kept', () => {
+  const { ring } = newRing(64);
+  const outs = [
+    encode('', 'item'),
+    encodeRaw(new Uint8Array(0)),
+    encode(new Float64Array(0), 'item'),
+    encodeRaw(new Uint8Array([1])),
+  ];
+  let written = 0;
+  for (const out of outs) {
+    assert.equal(out.total, out.payload.length === 0 ? HEADER_BYTES : 16);
+    written += writeSome(ring, out, 0, threadToken);
+  }
+  assert.equal(ring.readable(0), written);
+  const got: unknown[] = [];
+  const size = { n: 0 };
+  for (let tail = 0; ring.readable(tail) > 0; tail += size.n) {
+    got.push(readSmall(ring, tail, ring.readable(tail), size));
+    ring.consume(tail + size.n);
+  }
+  assert.equal(got[0], '');
+  assert.ok(Buffer.isBuffer(got[1]) && (got[1] as Buffer).length === 0, 'empty raw bytes arrive as an empty Buffer');
+  assert.deepEqual(got[2], new Float64Array(0));
+  assert.deepEqual([...(got[3] as Buffer)], [1]);
+});
+
+test('a record larger than the ring streams through it in one thread (writer and reader alternating)', () => {
+  const { ring } = newRing(64);
+  const payload = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+  const out = encode(payload, 'item');
+  let written = 0;
+  const got = new Uint8Array(1000);
+  let tail = 0;
+  let done = 0;
+  const total = out.total;
+  while (written < total || done < total) {
+    written = writeSome(ring, out, written, threadToken);
+    const avail = ring.readable(tail);
+    const from = Math.max(done, HEADER_BYTES) - HEADER_BYTES;
+    const to = Math.min(done + avail - HEADER_BYTES, 1000);
+    if (to > from) ring.copyOut(tail + (from + HEADER_BYTES - done), got, from, to - from);
+    tail += avail;
+    done += avail;
+    ring.consume(tail);
+  }
+  assert.deepEqual(got, payload);
+});
+
+test('a record larger than the ring streams between two threads (writeRecord/readRecord)', T, async () => {
+  const { ring, buffer } = newRing(256);
+  const n = 50_000;
+  const worker = new Worker(
+    `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const words = new Int32Array(workerData.buffer, 0, 48);
+    const data = new Uint8Array(workerData.buffer, workerData.offset, 256);
+    // A plain reader following ring.ts's protocol: sleeps on READ_WAKE, publishes TAIL, wakes the writer.
+    let tail = 0; const out = []; let need = 8 + workerData.n;
+    while (need > 0) {
+      const head = Atomics.load(words, ${HEAD});
+      const avail = (head - tail) >>> 0;
+      if (avail === 0) {
+        Atomics.add(words, ${READERS_SLEEPING}, 1);
+        const seen = Atomics.load(words, ${READ_WAKE});
+        if (Atomics.load(words, ${HEAD}) === head) Atomics.wait(words, ${READ_WAKE}, seen, 1000);
+        Atomics.sub(words, ${READERS_SLEEPING}, 1);
+        continue;
+      }
+      for (let i = 0; i < avail; i++) out.push(data[(tail + i) & 255]);
+      tail = (tail + avail) | 0; need -= avail;
+      Atomics.store(words, ${TAIL}, tail);
+      Atomics.add(words, ${WRITE_WAKE}, 1); Atomics.notify(words, ${WRITE_WAKE});
+    }
+    parentPort.postMessage(out.slice(8, 8 + workerData.n));
+    `,
+    { eval: true, workerData: { buffer, offset: RING_HEADER_BYTES, n } },
+  );
+  const payload = Uint8Array.from({ length: n }, (_, i) => (i * 13) & 0xff);
+  const got = new Promise<number[]>((resolve) => worker.once('message', resolve));
+  const out = encode(payload, 'item');
+  const written = await runAsync(writeRecord(ring, out, 0, threadToken, undefined, {}));
+  assert.equal(written, out.total);
+  assert.deepEqual(new Uint8Array(await got), payload);
+  await worker.terminate();
+
+  // And the reader side: a plain writer in a worker, readRecord here.
+  const { ring: r2, buffer: b2 } = newRing(256);
+  const writer = new Worker(
+    `
+    const { workerData } = require('node:worker_threads');
+    const words = new Int32Array(workerData.buffer, 0, 48);
+    const data = new Uint8Array(workerData.buffer, workerData.offset, 256);
+    const n = workerData.n;
+    const rec = new Uint8Array(8 + n + ((8 - (n % 8)) % 8));
+    new DataView(rec.buffer).setUint32(0, n, true); rec[4] = ${KIND_BYTES}; rec[5] = 2;
+    for (let i = 0; i < n; i++) rec[8 + i] = (i * 13) & 255;
+    let head = 0;
+    while (head < rec.length) {
+      const tail = Atomics.load(words, ${TAIL});
+      const free = 256 - ((head - tail) >>> 0);
+      if (free === 0) {
+        // ring.ts's protocol: count as a sleeper, say which TAIL frees a byte, sleep on WRITE_WAKE.
+        Atomics.add(words, ${WRITERS_SLEEPING}, 1);
+        Atomics.store(words, ${WRITE_WANT}, (head + 1 - 256) | 0);
+        const seen = Atomics.load(words, ${WRITE_WAKE});
+        if (Atomics.load(words, ${TAIL}) === tail) Atomics.wait(words, ${WRITE_WAKE}, seen, 1000);
+        Atomics.sub(words, ${WRITERS_SLEEPING}, 1);
+        continue;
+      }
+      const k = Math.min(free, rec.length - head);
+      for (let i = 0; i < k; i++) data[(head + i) & 255] = rec[head + i];
+      head += k;
+      Atomics.store(words, ${HEAD}, head);
+      Atomics.add(words, ${READ_WAKE}, 1); Atomics.notify(words, ${READ_WAKE});
+    }
+    `,
+    { eval: true, workerData: { buffer: b2, offset: RING_HEADER_BYTES, n } },
+  );
+  const tail = r2.tail();
+  await runAsync(r2.untilReadable(8, deadline(20_000), {}));
+  const head = readHead(r2, tail);
+  assert.equal(head.kind, KIND_BYTES);
+  const data = await runAsync(readRecord(r2, tail, head, threadToken, {}));
+  assert.deepEqual(decodePayload(head.kind, head.sub, head.word0, data), payload);
+  assert.equal(r2.readable(r2.tail()), 0);
+  await writer.terminate();
+});
+
+test('untilReadable: times out, stops on request, wakes on publish from another thread', T, async () => {
+  const { ring, buffer } = newRing(64);
+  const start = performance.now();
+  assert.equal(runSync(ring.untilReadable(8, deadline(50), {})), -1);
+  assert.ok(performance.now() - start >= 49);
+  assert.equal(runSync(ring.untilReadable(8, deadline(10_000), { stop: () => true })), -1);
+  let looked = 0;
+  assert.equal(
+    runSync(
+      ring.untilReadable(8, deadline(10_000), {
+        beforeSleep: () => {
+          if (looked++ > 0) return false;
+          ring.publish(8); // progress made by the caller itself
+          return true;
+        },
+      }),
+    ),
+    8,
+  );
+  ring.consume(8);
+  const worker = new Worker(
+    `
+    const { workerData } = require('node:worker_threads');
+    const words = new Int32Array(workerData.buffer, 0, 48);
+    while (Atomics.load(words, ${READERS_SLEEPING}) === 0) Atomics.wait(words, ${READERS_SLEEPING}, 0, 5);
+    Atomics.store(words, ${HEAD}, 24);
+    Atomics.add(words, ${READ_WAKE}, 1); Atomics.notify(words, ${READ_WAKE});
+    `,
+    { eval: true, workerData: { buffer } },
+  );
+  assert.equal(await runAsync(ring.untilReadable(16, deadline(20_000), {})), 16);
+  await new Promise((r) => worker.once('exit', r));
+});
+
+test('drivers: wait steps and lock steps, sync and async, errors thrown into the algorithm', T, async () => {
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  const lock = new Lock();
+  function* algo(): Waiting<string[]> {
+    const seen: string[] = [];
+    seen.push(String(yield waitStep(word, 0, 1, 5))); // not-equal
+    seen.push(String(yield waitStep(word, 0, 0, 5))); // timed-out
+    seen.push(String(yield { lock, timeout: 5 })); // true
+    seen.push(String(yield { lock, timeout: 5 })); // false: held (by us)
+    lock.release();
+    return seen;
+  }
+  assert.deepEqual(runSync(algo()), ['not-equal', 'timed-out', 'true', 'false']);
+  assert.deepEqual(await runAsync(algo()), ['not-equal', 'timed-out', 'true', 'false']);
+  function* failing(): Waiting<void> {
+    yield waitStep(word, 0, 0, 1);
+    throw new RangeError('from the algorithm');
+  }
+  assert.throws(() => runSync(failing()), RangeError);
+  await assert.rejects(runAsync(failing()), RangeError);
+});
