@@ -120,6 +120,17 @@ function iteratorOf(iterable: unknown, what: string): Source<unknown> {
   );
 }
 
+/** The parts one after another in one packed array. */
+function join(parts: readonly unknown[][]): unknown[] {
+  if (parts.length === 1) return parts[0] as unknown[];
+  // concat copies packed arrays in bulk, but its argument list is bounded:
+  // very many small parts are pushed instead.
+  if (parts.length <= 8192) return ([] as unknown[]).concat(...parts);
+  const out: unknown[] = [];
+  for (const part of parts) for (let i = 0; i < part.length; i++) out.push(part[i]);
+  return out;
+}
+
 /** Runs `map`/`starmap`: all items, results in order. */
 export async function mapAll<C extends PreparedChunk>(
   source: ChunkSource<C>,
@@ -151,7 +162,9 @@ export async function mapAll<C extends PreparedChunk>(
     for (let offset = 0; offset < total; offset += size) {
       chunks.push(source.prepare(items.slice(offset, offset + size), offset));
     }
-    const results = new Array<unknown>(total);
+    // Each chunk's values by chunk index, joined once at the end into one
+    // packed array (writing into `new Array(total)` makes a holey one).
+    const parts = new Array<unknown[]>(chunks.length);
     let done = 0;
     await new Promise<void>((resolve, reject) => {
       let next = 0;
@@ -159,12 +172,13 @@ export async function mapAll<C extends PreparedChunk>(
       let failed = false;
       const launch = (): void => {
         while (!failed && running < source.window && next < chunks.length) {
-          const chunk = chunks[next++] as C;
+          const index = next++;
+          const chunk = chunks[index] as C;
           running++;
           source.run(chunk).then(
             ({ values }) => {
               running--;
-              for (let i = 0; i < values.length; i++) results[chunk.offset + i] = values[i];
+              parts[index] = values;
               done += values.length;
               try {
                 onProgress?.(done, total);
@@ -185,7 +199,7 @@ export async function mapAll<C extends PreparedChunk>(
       if (total === 0) resolve();
       else launch();
     });
-    return results;
+    return join(parts);
   } finally {
     source.feeding(feeder, false);
   }

@@ -145,6 +145,8 @@ const knownOptions = new Set([
   'resourceLimits',
 ]);
 const kQueueOptions: symbol = Piscina.queueOptionsSymbol;
+/** piscina.run() options of a task with no transfer list and no signal: one shared object, not three per task. */
+const noRunOptions = Object.freeze({});
 
 function positiveInt(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
@@ -328,7 +330,7 @@ export class Pool {
       s: prepared.shared,
     };
     const moved = prepared.transfer === undefined ? transfer : [...(transfer ?? []), ...prepared.transfer];
-    const promise = this.#run(message, moved, signal, timeout).then((reply) => unpack(reply) as TaskResult<F>);
+    const promise = this.#run(message, moved, signal, timeout, unpack as (reply: ReplyMessage) => TaskResult<F>);
     return settleWith(promise, callback, errorCallback);
   }
 
@@ -558,7 +560,7 @@ export class Pool {
         if (this.#state === 'terminated') {
           return Promise.reject(new PoolTerminatedError('the pool was terminated before this task finished'));
         }
-        return this.#run(chunk.message, chunk.transfer, undefined, undefined).then((reply) => ({
+        return this.#run(chunk.message, chunk.transfer, undefined, undefined, (reply) => ({
           values: unpack(reply) as unknown[],
           ms: reply.ok ? (reply.d ?? 0) : 0,
         }));
@@ -613,13 +615,17 @@ export class Pool {
     return imapIterator(this.#source(where, CallKind.Map), iterable, options, ordered, what);
   }
 
-  /** Posts one task message; settles with the runner's reply, or rejects. */
-  #run(
+  /**
+   * Posts one task message; settles with `accept(reply)`, called as the reply
+   * arrives (no promise chained per task for it), or rejects.
+   */
+  #run<T>(
     message: TaskMessage,
     transfer: readonly TransferListItem[] | undefined,
     signal: AbortSignal | undefined,
     timeout: number | undefined,
-  ): Promise<ReplyMessage> {
+    accept: (reply: ReplyMessage) => T,
+  ): Promise<T> {
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let timer: NodeJS.Timeout | undefined;
     let effective = signal;
@@ -630,7 +636,7 @@ export class Pool {
       }, timeout);
       effective = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
     }
-    return new Promise<ReplyMessage>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const job: Job = {
         thread: undefined,
         settled: false,
@@ -638,7 +644,11 @@ export class Pool {
           if (job.settled) return;
           job.settled = true;
           this.#finish(job);
-          resolve(reply);
+          try {
+            resolve(accept(reply));
+          } catch (err) {
+            reject(err);
+          }
         },
         reject: (err) => {
           if (job.settled) return;
@@ -657,10 +667,15 @@ export class Pool {
       const task = message as TaskMessage & Record<symbol, unknown>;
       task[kQueueOptions] = job;
       this.#piscina
-        .run(task, {
-          ...(transfer === undefined ? {} : { transferList: transfer as TransferListItem[] }),
-          ...(effective === undefined ? {} : { signal: effective }),
-        })
+        .run(
+          task,
+          transfer === undefined && effective === undefined
+            ? noRunOptions
+            : {
+                ...(transfer === undefined ? {} : { transferList: transfer as TransferListItem[] }),
+                ...(effective === undefined ? {} : { signal: effective }),
+              },
+        )
         .then(
           (reply) => job.resolve(reply),
           (err: unknown) => this.#failed(job, err, message, effective),

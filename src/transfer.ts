@@ -320,6 +320,15 @@ function unclonable(o: object): string | undefined {
 
 const noTransfer: ReadonlySet<unknown> = new Set();
 
+/** Whether every element of `a` is a primitive that structured clone copies as it is (holes read as undefined). */
+function primitivesOnly(a: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const t = typeof a[i];
+    if ((t === 'object' && a[i] !== null) || t === 'function' || t === 'symbol') return false;
+  }
+  return true;
+}
+
 /**
  * Checks that `value` can be posted to another thread and replaces the
  * shareable objects in it with markers. `root` names the value in errors
@@ -342,6 +351,13 @@ export function prepare(
   indexOffset = 0,
   options?: PrepareOptions,
 ): Prepared {
+  // Hot path (every applyAsync, map chunk and reply): a primitive, or an array
+  // of primitives, holds nothing to check or replace; no walk, no allocation.
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value !== 'function' && typeof value !== 'symbol') return { value, shared: false };
+  } else if (Array.isArray(value) && primitivesOnly(value)) {
+    return { value, shared: false };
+  }
   if (options?.proxies === true) return withProxies(value, root, transfer, indexOffset);
   if (typeof value !== 'object' || value === null) {
     return { value: new Walk(noTransfer, 0, false).value(value, root), shared: false };
