@@ -12,6 +12,15 @@
  */
 
 export { AsyncResult } from './async-result.js';
+export { Connection, Pipe, type PipeOptions } from './channel/pipe.js';
+export {
+  type GetOptions,
+  JoinableQueue,
+  type PutOptions,
+  Queue,
+  type QueueOptions,
+  SimpleQueue,
+} from './channel/queue.js';
 export {
   BrokenBarrierError,
   BufferTooShort,
@@ -23,6 +32,7 @@ export {
   PoolClosedError,
   PoolStateError,
   PoolTerminatedError,
+  ProcessStateError,
   QueueClosedError,
   QueueEmpty,
   QueueFull,
@@ -31,6 +41,23 @@ export {
 } from './errors.js';
 export { type ApplyOptions, cpuCount, type MapAsyncOptions, Pool, type PoolOptions } from './pool.js';
 export type { ImapOptions, MapOptions } from './pool-map.js';
+export { activeChildren, currentProcess, expose, Process, type ProcessOptions } from './process.js';
+export { type Callback, type ProxyMarked, proxy, type Remote, releaseProxy } from './remote.js';
+export { SharedArray, type SharedArrayOptions } from './shared/array.js';
+export {
+  type ElementType,
+  SharedValue,
+  type SharedValueOptions,
+  type Typecode,
+  type TypeName,
+} from './shared/value.js';
+export { Barrier, type BarrierOptions } from './sync/barrier.js';
+export { Condition } from './sync/condition.js';
+export { Event } from './sync/event.js';
+export { Lock } from './sync/lock.js';
+export type { AcquireOptions } from './sync/lock-like.js';
+export { RLock } from './sync/rlock.js';
+export { BoundedSemaphore, Semaphore } from './sync/semaphore.js';
 export {
   defineTasks,
   type Runnable,
@@ -40,3 +67,6 @@ export {
   type TaskResult,
   taskRef,
 } from './task.js';
+export { type ReviveOptions, revive } from './transfer.js';
+
+import './worker-data.js';
