@@ -59,9 +59,10 @@ import { locate, type Runnable, type TaskArgs, type TaskLocation, type TaskResul
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { prepare, revive } from './transfer.js';
 
-// Built, the runner sits beside this file's directory as JavaScript; run from
-// source (through a TypeScript loader such as tsx), as TypeScript.
-const runnerUrl = new URL(`../workers/runner.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href;
+// piscina's entry (a CommonJS shim that imports workers/runner): built, it is
+// JavaScript; run from source (through tsx), TypeScript.
+const runnerUrl = new URL(`../workers/runner-entry.${import.meta.url.endsWith('.ts') ? 'cts' : 'cjs'}`, import.meta.url)
+  .href;
 
 /**
  * The number of CPUs this process may use (`os.availableParallelism()`),
