@@ -10,7 +10,8 @@
  * `worker_threads` diagnostics channel, which reports each `Worker` created in
  * that thread, and records the worker's thread id at creation (it reads -1
  * after exit). On the worker's `exit` event it sets the dead bit of that id in
- * every registry this thread knows. Waiters on a held lock wake up every
+ * every registry this thread knows (and, later, in each registry it meets
+ * afterwards). Waiters on a held lock wake up every
  * {@link OWNER_CHECK_MS} to look at the holder's bit.
  *
  * Limit: the news of a worker's death reaches the thread that created the
@@ -62,10 +63,12 @@ export const threadToken: number = threadId + 1;
 interface ThreadRegistries {
   current: Int32Array | undefined;
   readonly known: Map<SharedArrayBuffer, Int32Array>;
+  /** Every death this thread observed, to record in registries it meets later. */
+  readonly dead: number[];
 }
 
 const registries = threadGlobal<ThreadRegistries>('corepool.registries', () => {
-  const state: ThreadRegistries = { current: undefined, known: new Map() };
+  const state: ThreadRegistries = { current: undefined, known: new Map(), dead: [] };
   diagnostics.subscribe('worker_threads', (message) => {
     const worker = (message as { worker: Worker }).worker;
     const id = worker.threadId;
@@ -83,7 +86,14 @@ function view(buffer: SharedArrayBuffer): Int32Array {
   const words = new Int32Array(buffer);
   if (Atomics.load(words, TAG) !== REGISTRY_TAG) throw new TypeError('invalid handle: not a corepool thread registry');
   registries.known.set(buffer, words);
+  // A registry met late still learns of the deaths this thread saw before.
+  for (const id of registries.dead) record(words, id);
   return words;
+}
+
+function record(words: Int32Array, id: number): void {
+  const before = Atomics.or(words, BITMAP + (id >> 5), 1 << (id & 31));
+  if ((before & (1 << (id & 31))) === 0) Atomics.add(words, DEATHS, 1);
 }
 
 /**
@@ -121,7 +131,8 @@ export function adoptRegistry(buffer: SharedArrayBuffer): Int32Array {
 }
 
 /**
- * Records that thread `id` is gone, in every registry this thread knows.
+ * Records that thread `id` is gone, in every registry this thread knows now
+ * or adopts later.
  *
  * @example
  * ```ts
@@ -130,10 +141,8 @@ export function adoptRegistry(buffer: SharedArrayBuffer): Int32Array {
  */
 export function markDead(id: number): void {
   if (!(id >= 0 && id < MAX_THREAD_ID)) return;
-  for (const words of registries.known.values()) {
-    const before = Atomics.or(words, BITMAP + (id >> 5), 1 << (id & 31));
-    if ((before & (1 << (id & 31))) === 0) Atomics.add(words, DEATHS, 1);
-  }
+  registries.dead.push(id);
+  for (const words of registries.known.values()) record(words, id);
 }
 
 /**
