@@ -8,7 +8,7 @@
  */
 
 import { SharedObject, type SharedState } from '../shared-object.js';
-import { checkTimeout } from './wait.js';
+import { checkTimeout, deadline, remaining, waitAsync, waitSync } from './wait.js';
 
 /** Options of `acquire` and `acquireAsync`. */
 export interface AcquireOptions {
@@ -41,6 +41,77 @@ export function acquireTimeout(options: AcquireOptions | undefined, what: string
     return 0;
   }
   return timeout;
+}
+
+/** `attempt` result: the lock-like is now held by the caller. */
+export const ACQUIRED = -1;
+/** `attempt` result: the state moved under us; look again without sleeping. */
+export const RETRY = -2;
+
+/**
+ * Where the slow path of a lock-like's acquire sleeps: on `words[index]`,
+ * counted in `words[waiters]` (incremented before sleeping, so a releaser
+ * notifies only when someone sleeps), at most `slice` ms at a time (a lock
+ * wakes to check whether its holder died; `Infinity` for no such check).
+ */
+export interface SleepOn {
+  readonly words: Int32Array;
+  readonly index: number;
+  readonly waiters: number;
+  readonly slice: number;
+}
+
+/**
+ * The slow path of every lock-like acquire, blocking form: calls `attempt`
+ * until it returns {@link ACQUIRED} (true) or the timeout passes (false).
+ * `attempt` returns {@link RETRY} to look again at once, or the value of
+ * `words[index]` to sleep on while it holds.
+ *
+ * @example
+ * ```ts
+ * if (fastPath()) return true;
+ * return acquireSlow(this.#sleep, this.#attemptFn, timeout);
+ * ```
+ */
+export function acquireSlow(on: SleepOn, attempt: () => number, timeout: number | undefined): boolean {
+  const end = deadline(timeout);
+  for (;;) {
+    const seen = attempt();
+    if (seen === ACQUIRED) return true;
+    if (seen === RETRY) continue;
+    const left = remaining(end);
+    if (left === 0) return false;
+    Atomics.add(on.words, on.waiters, 1);
+    waitSync(on.words, on.index, seen, Math.min(left, on.slice));
+    Atomics.sub(on.words, on.waiters, 1);
+  }
+}
+
+/**
+ * {@link acquireSlow} without blocking the event loop (Atomics.waitAsync).
+ *
+ * @example
+ * ```ts
+ * if (fastPath()) return true;
+ * return acquireSlowAsync(this.#sleep, this.#attemptFn, timeout);
+ * ```
+ */
+export async function acquireSlowAsync(
+  on: SleepOn,
+  attempt: () => number,
+  timeout: number | undefined,
+): Promise<boolean> {
+  const end = deadline(timeout);
+  for (;;) {
+    const seen = attempt();
+    if (seen === ACQUIRED) return true;
+    if (seen === RETRY) continue;
+    const left = remaining(end);
+    if (left === 0) return false;
+    Atomics.add(on.words, on.waiters, 1);
+    await waitAsync(on.words, on.index, seen, Math.min(left, on.slice));
+    Atomics.sub(on.words, on.waiters, 1);
+  }
 }
 
 /**

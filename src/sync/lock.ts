@@ -35,9 +35,17 @@
 import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState, withArticle } from '../shared-object.js';
 import { registerShareable } from '../transfer.js';
-import { type AcquireOptions, acquireTimeout, LockLike } from './lock-like.js';
+import {
+  ACQUIRED,
+  type AcquireOptions,
+  acquireSlow,
+  acquireSlowAsync,
+  acquireTimeout,
+  LockLike,
+  RETRY,
+  type SleepOn,
+} from './lock-like.js';
 import { adoptRegistry, isDead, OWNER_CHECK_MS, threadToken } from './owners.js';
-import { deadline, remaining, waitAsync, waitSync } from './wait.js';
 
 const OWNER = 1;
 const WAITERS = 2;
@@ -48,11 +56,6 @@ export const LOCK_TAG = 0x43504c6b; // 'CPLk'
 
 /** Looks at a held lock this many times before sleeping: a holder usually lets go within a few hundred ns. */
 const SPINS = 1000;
-
-/** `#attempt` result: the lock is ours. */
-const ACQUIRED = -1;
-/** `#attempt` result: the state moved under us; look again without sleeping. */
-const RETRY = 0;
 
 /**
  * A non-recursive lock usable from any thread: once acquired, further
@@ -70,6 +73,8 @@ const RETRY = 0;
  */
 export class Lock extends LockLike {
   readonly #words: Int32Array;
+  readonly #sleep: SleepOn;
+  readonly #attemptFn = (): number => this.#attempt();
   readonly #registry: Int32Array;
 
   /**
@@ -82,6 +87,7 @@ export class Lock extends LockLike {
     const s = state ?? allocate(LOCK_TAG, WORDS);
     super('Lock', s);
     this.#words = attach(s, LOCK_TAG, WORDS, 'Lock');
+    this.#sleep = { words: this.#words, index: OWNER, waiters: WAITERS, slice: OWNER_CHECK_MS };
     this.#registry = adoptRegistry(s.registry);
   }
 
@@ -98,17 +104,7 @@ export class Lock extends LockLike {
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, 'Lock.acquire');
     if (Atomics.compareExchange(this.#words, OWNER, 0, threadToken) === 0) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      waitSync(this.#words, OWNER, seen, Math.min(left, OWNER_CHECK_MS));
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlow(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**
@@ -124,17 +120,7 @@ export class Lock extends LockLike {
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, 'Lock.acquireAsync');
     if (Atomics.compareExchange(this.#words, OWNER, 0, threadToken) === 0) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      await waitAsync(this.#words, OWNER, seen, Math.min(left, OWNER_CHECK_MS));
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlowAsync(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**

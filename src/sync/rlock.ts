@@ -49,9 +49,17 @@ import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState } from '../shared-object.js';
 import { registerShareable } from '../transfer.js';
 import { type Lock, reportRecovery } from './lock.js';
-import { type AcquireOptions, acquireTimeout, LockLike } from './lock-like.js';
+import {
+  ACQUIRED,
+  type AcquireOptions,
+  acquireSlow,
+  acquireSlowAsync,
+  acquireTimeout,
+  LockLike,
+  RETRY,
+  type SleepOn,
+} from './lock-like.js';
 import { adoptRegistry, isDead, OWNER_CHECK_MS, threadToken } from './owners.js';
-import { deadline, remaining, waitAsync, waitSync } from './wait.js';
 
 const OWNER = 1;
 const WAITERS = 2;
@@ -65,11 +73,6 @@ export const RLOCK_TAG = 0x43505252; // 'CPRR'
 const SPINS = 1000;
 /** The deepest recursion `COUNT` can record. */
 const MAX_COUNT = 0x7fffffff;
-
-/** `#attempt` result: the lock is ours. */
-const ACQUIRED = -1;
-/** `#attempt` result: the state moved under us; look again without sleeping. */
-const RETRY = 0;
 
 /**
  * @internal For `Condition`: releases every recursion level of an RLock the
@@ -105,6 +108,8 @@ export const kReleaseAll: unique symbol = Symbol.for('corepool.rlock.releaseAll'
  */
 export class RLock extends LockLike {
   readonly #words: Int32Array;
+  readonly #sleep: SleepOn;
+  readonly #attemptFn = (): number => this.#attempt();
   readonly #registry: Int32Array;
 
   /**
@@ -121,6 +126,7 @@ export class RLock extends LockLike {
     const s = state ?? allocate(RLOCK_TAG, WORDS);
     super('RLock', s);
     this.#words = attach(s, RLOCK_TAG, WORDS, 'RLock');
+    this.#sleep = { words: this.#words, index: OWNER, waiters: WAITERS, slice: OWNER_CHECK_MS };
     this.#registry = adoptRegistry(s.registry);
   }
 
@@ -139,17 +145,7 @@ export class RLock extends LockLike {
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, 'RLock.acquire');
     if (this.#enter()) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      waitSync(this.#words, OWNER, seen, Math.min(left, OWNER_CHECK_MS));
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlow(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**
@@ -166,17 +162,7 @@ export class RLock extends LockLike {
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, 'RLock.acquireAsync');
     if (this.#enter()) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      await waitAsync(this.#words, OWNER, seen, Math.min(left, OWNER_CHECK_MS));
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlowAsync(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**

@@ -43,8 +43,16 @@
 import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState } from '../shared-object.js';
 import { registerShareable } from '../transfer.js';
-import { type AcquireOptions, acquireTimeout, LockLike } from './lock-like.js';
-import { deadline, remaining, waitAsync, waitSync } from './wait.js';
+import {
+  ACQUIRED,
+  type AcquireOptions,
+  acquireSlow,
+  acquireSlowAsync,
+  acquireTimeout,
+  LockLike,
+  RETRY,
+  type SleepOn,
+} from './lock-like.js';
 
 const VALUE = 1;
 const WAITERS = 2;
@@ -59,13 +67,6 @@ const MAX_VALUE = 0x7fffffff;
 
 /** Looks at an empty semaphore this many times before sleeping: a unit is often released within a few hundred ns. */
 const SPINS = 1000;
-
-/** `#attempt` result: a unit is ours. */
-const ACQUIRED = -1;
-/** `#attempt` result: the value moved under us; look again without sleeping. */
-const RETRY = 0;
-/** `#attempt` result: no unit left; sleep while `VALUE` is 0. */
-const EMPTY = 1;
 
 /** Which of the two classes a semaphore's memory belongs to. */
 interface SemaphoreKind {
@@ -120,6 +121,8 @@ export class Semaphore extends LockLike {
   protected static readonly kind: SemaphoreKind = SEMAPHORE;
 
   readonly #words: Int32Array;
+  readonly #sleep: SleepOn;
+  readonly #attemptFn = (): number => this.#attempt();
   readonly #kind: SemaphoreKind;
 
   /**
@@ -148,6 +151,7 @@ export class Semaphore extends LockLike {
     super(kind.name, s);
     this.#kind = kind;
     this.#words = attach(s, kind.tag, WORDS, kind.name);
+    this.#sleep = { words: this.#words, index: VALUE, waiters: WAITERS, slice: Number.POSITIVE_INFINITY };
   }
 
   /**
@@ -164,17 +168,7 @@ export class Semaphore extends LockLike {
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, this.#kind.acquireName);
     if (this.#take()) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      waitSync(this.#words, VALUE, 0, left);
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlow(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**
@@ -190,17 +184,7 @@ export class Semaphore extends LockLike {
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, this.#kind.acquireAsyncName);
     if (this.#take()) return true;
-    const end = deadline(timeout);
-    for (;;) {
-      const seen = this.#attempt();
-      if (seen === ACQUIRED) return true;
-      if (seen === RETRY) continue;
-      const left = remaining(end);
-      if (left === 0) return false;
-      Atomics.add(this.#words, WAITERS, 1);
-      await waitAsync(this.#words, VALUE, 0, left);
-      Atomics.sub(this.#words, WAITERS, 1);
-    }
+    return acquireSlowAsync(this.#sleep, this.#attemptFn, timeout);
   }
 
   /**
@@ -257,7 +241,7 @@ export class Semaphore extends LockLike {
   #attempt(): number {
     let value = Atomics.load(this.#words, VALUE);
     for (let i = 0; value === 0 && i < SPINS; i++) value = Atomics.load(this.#words, VALUE);
-    if (value === 0) return EMPTY;
+    if (value === 0) return 0; // sleep while VALUE is 0
     return Atomics.compareExchange(this.#words, VALUE, value, value - 1) === value ? ACQUIRED : RETRY;
   }
 
