@@ -211,6 +211,7 @@ const path = writeResult(
   {
     quick: args.quick,
     disturbed: [nodeNoise, pythonNoise].some((n) => n !== undefined && n.othersPct > DISTURBED_PCT),
+    dir: args.out,
   },
 );
 console.log(`wrote ${path}`);

@@ -286,6 +286,10 @@ const path = writeResult(
     roundTrip: rtt,
     onewayThroughput: ow,
   },
-  { quick: args.quick, disturbed: rttNoise.othersPct > DISTURBED_PCT || onewayNoise.othersPct > DISTURBED_PCT },
+  {
+    quick: args.quick,
+    disturbed: rttNoise.othersPct > DISTURBED_PCT || onewayNoise.othersPct > DISTURBED_PCT,
+    dir: args.out,
+  },
 );
 console.log(`wrote ${path}`);

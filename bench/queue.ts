@@ -237,19 +237,24 @@ for (const payload of PAYLOADS) console.log(`${LABEL[payload].padEnd(20)} ${form
 console.log(`${reruns} disturbed rounds run again`);
 if (pythonNoise !== undefined) console.log(`python               ${formatNoise(pythonNoise)}`);
 
-const path = writeResult('queue', machine, {
-  method: {
-    counts,
-    warmupRounds: warmup,
-    recordedRounds: runs,
-    producer: 'one worker thread, one synchronous loop of put / postMessage per round',
-    consumer: 'the main thread: blocking get() (Queue), message events (MessagePort)',
-    order: 'per payload, alternating queue/port rounds in one process; python afterwards in its own process',
-    queue: { capacity: q.capacity, maxsize: q.maxsize },
+const path = writeResult(
+  'queue',
+  machine,
+  {
+    method: {
+      counts,
+      warmupRounds: warmup,
+      recordedRounds: runs,
+      producer: 'one worker thread, one synchronous loop of put / postMessage per round',
+      consumer: 'the main thread: blocking get() (Queue), message events (MessagePort)',
+      order: 'per payload, alternating queue/port rounds in one process; python afterwards in its own process',
+      queue: { capacity: q.capacity, maxsize: q.maxsize },
+    },
+    targets: { intsPerSecond: TARGET.int, objectsPerSecond: TARGET.object, arrayBytesPerSecond: TARGET.array },
+    noise: { node: noises, python: pythonNoise ?? null, disturbedRoundsRerun: reruns },
+    python: python ?? null,
+    peers,
   },
-  targets: { intsPerSecond: TARGET.int, objectsPerSecond: TARGET.object, arrayBytesPerSecond: TARGET.array },
-  noise: { node: noises, python: pythonNoise ?? null, disturbedRoundsRerun: reruns },
-  python: python ?? null,
-  peers,
-});
+  { quick: args.quick, dir: args.out },
+);
 console.log(`wrote ${path}`);

@@ -454,43 +454,48 @@ console.log(
   `${reruns} disturbed rounds run again; load average (1 min) ${machine.loadAverage1m} at start, ${loadAfter} at end`,
 );
 
-const path = writeResult('sync', machine, {
-  method: {
-    pairsPerRound: pairs,
-    incrementsPerThreadPerRound: increments,
-    roundTripsPerRound: trips,
-    warmupRounds: warmup,
-    recordedRounds: runs,
-    uncontended:
-      'acquire() + release() in one loop on the main thread; raw floor: Atomics.compareExchange + Atomics.store',
-    contended:
-      '2 plain Workers, shared-memory start gate, each increments a plain Int32Array slot non-atomically inside the lock; ' +
-      'round time = max of the two threads’ own loop times; final count checked',
-    pingpong:
-      'ping: e1.set(); e2.wait(); e2.clear() — pong: e1.wait(); e1.clear(); e2.set(); raw: one word, store + notify, wait while unchanged; round trip = ping’s loop time / trips',
-    order: 'per measurement, alternating rounds in one process; python afterwards in its own processes',
-    pythonStartMethod: startMethod ?? null,
+const path = writeResult(
+  'sync',
+  machine,
+  {
+    method: {
+      pairsPerRound: pairs,
+      incrementsPerThreadPerRound: increments,
+      roundTripsPerRound: trips,
+      warmupRounds: warmup,
+      recordedRounds: runs,
+      uncontended:
+        'acquire() + release() in one loop on the main thread; raw floor: Atomics.compareExchange + Atomics.store',
+      contended:
+        '2 plain Workers, shared-memory start gate, each increments a plain Int32Array slot non-atomically inside the lock; ' +
+        'round time = max of the two threads’ own loop times; final count checked',
+      pingpong:
+        'ping: e1.set(); e2.wait(); e2.clear() — pong: e1.wait(); e1.clear(); e2.set(); raw: one word, store + notify, wait while unchanged; round trip = ping’s loop time / trips',
+      order: 'per measurement, alternating rounds in one process; python afterwards in its own processes',
+      pythonStartMethod: startMethod ?? null,
+    },
+    targets: SYNC_TARGETS,
+    noise: {
+      ...noises,
+      python: pythonNoise ?? null,
+      disturbedRoundsRerun: reruns,
+      loadAverage1mAtStart: machine.loadAverage1m,
+      loadAverage1mAtEnd: loadAfter,
+    },
+    uncontended: {
+      unit: 'ns per acquire+release pair',
+      peers: uncontended,
+      lockOverRawPerPair: lockOverRaw,
+      met: lockMet,
+    },
+    contended: {
+      unit: 'increments per second, both threads together',
+      peers: contended,
+      lockOverSpinPerPair: lockOverSpin,
+      met: contendedMet,
+    },
+    pingpong: { unit: 'µs per round trip', peers: pingpong, eventOverRawPerPair: eventOverRaw, met: eventMet },
   },
-  targets: SYNC_TARGETS,
-  noise: {
-    ...noises,
-    python: pythonNoise ?? null,
-    disturbedRoundsRerun: reruns,
-    loadAverage1mAtStart: machine.loadAverage1m,
-    loadAverage1mAtEnd: loadAfter,
-  },
-  uncontended: {
-    unit: 'ns per acquire+release pair',
-    peers: uncontended,
-    lockOverRawPerPair: lockOverRaw,
-    met: lockMet,
-  },
-  contended: {
-    unit: 'increments per second, both threads together',
-    peers: contended,
-    lockOverSpinPerPair: lockOverSpin,
-    met: contendedMet,
-  },
-  pingpong: { unit: 'µs per round trip', peers: pingpong, eventOverRawPerPair: eventOverRaw, met: eventMet },
-});
+  { quick: args.quick, dir: args.out },
+);
 console.log(`wrote ${path}`);

@@ -5,9 +5,20 @@
  * @module
  */
 
+import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, hostname, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
+import { repoRoot } from './paths.js';
 import { findPython } from './python.js';
+
+function packageVersion(path: string): string {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /**
  * What {@link machineInfo} reports.
@@ -31,6 +42,9 @@ export interface MachineInfo {
   readonly node: string;
   readonly v8: string;
   readonly piscina: string;
+  /** corepool's own version (its package.json). */
+  readonly corepool: string;
+  readonly comlink: string;
   /** Python version, or `null` when no `python3` was found. */
   readonly python: string | null;
   /** 1-minute load average when the bench started: a busy machine shows here. */
@@ -60,6 +74,8 @@ export async function machineInfo(): Promise<MachineInfo> {
     node: process.version,
     v8: process.versions.v8,
     piscina: Piscina.version,
+    corepool: packageVersion(join(repoRoot(), 'package.json')),
+    comlink: packageVersion(join(repoRoot(), 'node_modules', 'comlink', 'package.json')),
     python: python?.version ?? null,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
@@ -78,7 +94,7 @@ export async function machineInfo(): Promise<MachineInfo> {
 export function formatMachine(info: MachineInfo): string {
   return [
     `machine: ${info.cpuModel}, ${info.cores} cores (${info.availableParallelism} usable), ${info.memoryGiB} GiB, ${info.os}, host ${info.hostname}, load ${info.loadAverage1m}`,
-    `runtime: node ${info.node} (V8 ${info.v8}), piscina ${info.piscina}, python ${info.python ?? 'not found'}`,
+    `runtime: node ${info.node} (V8 ${info.v8}), corepool ${info.corepool}, piscina ${info.piscina}, comlink ${info.comlink}, python ${info.python ?? 'not found'}`,
     `date:    ${info.date}`,
   ].join('\n');
 }

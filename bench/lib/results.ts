@@ -8,7 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { MachineInfo } from './machine.js';
 import { repoRoot } from './paths.js';
 
@@ -65,6 +65,31 @@ export interface WriteOptions {
   readonly quick?: boolean;
   /** Other processes used the CPUs during the run. */
   readonly disturbed?: boolean;
+  /** The directory to write to (`--out`); default `bench/results/` of the repository. */
+  readonly dir?: string | undefined;
+  /** The file's base name instead of `<date>-<host>-<bench>` (tags are still appended). */
+  readonly baseName?: string;
+  /** More tags for the file name, e.g. `custom` for a run with non-default options. */
+  readonly tags?: readonly string[];
+}
+
+/**
+ * The path {@link writeResult} writes to, without writing: `<dir>/<base>[-quick][-disturbed].<ext>`.
+ *
+ * @example
+ * ```ts
+ * resultPath('speedup', machine, { baseName: '2026-12-01-vm' }, 'svg'); // …/bench/results/2026-12-01-vm.svg
+ * ```
+ */
+export function resultPath(bench: string, machine: MachineInfo, options: WriteOptions = {}, ext = 'json'): string {
+  const dir = options.dir ?? join(repoRoot(), 'bench', 'results');
+  const day = machine.date.slice(0, 10);
+  const host = machine.hostname.replace(/[^A-Za-z0-9._-]/g, '_');
+  const base = options.baseName ?? [day, host, bench].join('-');
+  const tags = [options.quick ? 'quick' : '', options.disturbed ? 'disturbed' : '', ...(options.tags ?? [])].filter(
+    (t) => t !== '',
+  );
+  return join(dir, `${[base, ...tags].join('-')}.${ext}`);
 }
 
 /**
@@ -84,12 +109,8 @@ export function writeResult(
   result: Record<string, unknown>,
   options: WriteOptions = {},
 ): string {
-  const dir = join(repoRoot(), 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const day = machine.date.slice(0, 10);
-  const host = machine.hostname.replace(/[^A-Za-z0-9._-]/g, '_');
-  const tags = [options.quick ? 'quick' : '', options.disturbed ? 'disturbed' : ''].filter((t) => t !== '');
-  const path = join(dir, `${[day, host, bench, ...tags].join('-')}.json`);
+  const path = resultPath(bench, machine, options);
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify({ bench, machine, source: sourceState(), ...result }, null, 2)}\n`);
   return path;
 }
