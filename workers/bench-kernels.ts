@@ -7,6 +7,7 @@
  */
 
 import { defineTasks } from '../src/index.js';
+import type { KernelInput } from './bench-algorithms.js';
 import * as algorithms from './bench-algorithms.js';
 
 /**
@@ -18,6 +19,8 @@ import * as algorithms from './bench-algorithms.js';
  * await pool.applyAsync(kernels.noop, []);                 // per-task overhead
  * await pool.map(kernels.square, [1, 2, 3]);               // [1, 4, 9]
  * await pool.apply(kernels.countPrimes, [[0, 100]]);       // 25
+ * await pool.map(kernels.compute, workload('mandelbrot', 'quick', 128).inputs, { chunksize: 1 });
+ * await pool.apply(kernels.byteLength, [new Uint8Array(1 << 20)]); // 1048576
  * ```
  */
 export const kernels = defineTasks(import.meta.url, {
@@ -30,5 +33,13 @@ export const kernels = defineTasks(import.meta.url, {
   /** Primes in `[lo, hi)` by trial division: a CPU-bound kernel. */
   countPrimes(range: readonly [number, number]): number {
     return algorithms.countPrimesIn(range[0], range[1]);
+  },
+  /** One task of the speed-up benchmark's kernels (`primes`, `mandelbrot`, `sha256`, `matmul`): its checksum. */
+  compute(input: KernelInput): number {
+    return algorithms.compute(input);
+  },
+  /** `data.byteLength`: no work, so what is left is the cost of shipping `data` to a worker. */
+  byteLength(data: Uint8Array): number {
+    return data.byteLength;
   },
 });

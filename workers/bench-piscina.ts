@@ -7,24 +7,30 @@
  * @module
  */
 
-import { countPrimesIn, squareAll } from './bench-algorithms.js';
+import { compute, type KernelInput, squareAll } from './bench-algorithms.js';
 
 /**
- * What the baseline posts to a piscina worker.
+ * What the baseline posts to a piscina worker: a kernel input of the
+ * speed-up benchmark (`primes`, `mandelbrot`, `sha256`, `matmul`), or one of
+ * the overhead payloads (`noop`, `square`, `bytes`).
  *
  * @example
  * ```ts
  * const payload: BenchPayload = { kind: 'primes', lo: 0, hi: 100 };
  * await piscina.run(payload); // 25
+ * await piscina.run({ kind: 'bytes', data: new Uint8Array(1024) }); // 1024
  * ```
  */
 export type BenchPayload =
   | { readonly kind: 'noop' }
   | { readonly kind: 'square'; readonly items: readonly number[] }
-  | { readonly kind: 'primes'; readonly lo: number; readonly hi: number };
+  | { readonly kind: 'bytes'; readonly data: Uint8Array }
+  | KernelInput;
 
 /**
- * Runs one benchmark payload.
+ * Runs one benchmark payload: `undefined` for `noop`, the squares for
+ * `square`, `data.byteLength` for `bytes`, and the kernel's checksum
+ * (`compute`) for a kernel input.
  *
  * @example
  * ```ts
@@ -39,9 +45,9 @@ export default function handle(payload: BenchPayload): unknown {
       return undefined;
     case 'square':
       return squareAll(payload.items);
-    case 'primes':
-      return countPrimesIn(payload.lo, payload.hi);
+    case 'bytes':
+      return payload.data.byteLength;
     default:
-      throw new TypeError(`unknown benchmark payload kind: ${JSON.stringify((payload as { kind: unknown }).kind)}`);
+      return compute(payload);
   }
 }

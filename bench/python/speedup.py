@@ -1,18 +1,53 @@
-"""Speed-up of multiprocessing.Pool on a CPU-bound kernel.
+"""Speed-up of multiprocessing.Pool on the CPU-bound kernels of bench/speedup.ts.
 
-The peer of bench/speedup.ts, with the same algorithm (count primes in a range
-by trial division by 2 and the odd numbers up to sqrt(n)) and the same
-decomposition: [--lo, --hi) cut into --tasks equal ranges, one task per range
-(Pool.map with chunksize=1). Times the serial loop in this process, then
-Pool(w).map for each w of --workers, each on a warm pool. Prints one JSON line:
-{"peer", "lo", "hi", "tasks", "primes", "start_method", "serial_ms": [...], "pool_ms": {w: [...]}}
+The Python peer of bench/speedup.ts. Given a kernel and the job's parameters
+exactly as bench/lib/workloads.ts records them (--params, a JSON object that
+includes "tasks"), it builds the same task inputs with the same arithmetic and
+runs the same algorithm, so its checksum must equal Node's:
+
+- primes:     {"lo", "hi", "tasks"}: count the primes in [lo, hi) by trial
+              division by 2 and the odd numbers up to sqrt(n); [lo, hi) cut
+              into `tasks` consecutive ranges (bench/lib/ranges.ts).
+- mandelbrot: {"width", "height", "maxIter", "tasks"}: sum of escape counts
+              (z = z*z + c, |z|^2 > 4, capped at maxIter) over a width x height
+              image of re in [-2, 0.5], im in [-1.25, 1.25]; task t takes rows
+              t, t + tasks, t + 2*tasks, ... The float operations are those of
+              workers/bench-algorithms.ts in the same order, so the counts
+              agree bit for bit.
+- sha256:     {"bytes", "rounds", "tasks"}: task t hashes its own `bytes`-long
+              buffer (byte i = (31*i + 17*t) & 255) `rounds` times over; its
+              checksum is the first 4 bytes of the digest, big-endian.
+- matmul:     {"n", "tasks"}: rows [row0, row1) of C = A x B for n x n
+              matrices of small integers, A[i][j] = (i*n + j) % 17 - 8,
+              B[i][j] = (3i + 5j) % 13 - 6 (lists of floats, i-k-j order);
+              rows cut into `tasks` consecutive blocks. Each process builds
+              the matrices on first use and keeps them; they are not shipped.
+
+The job's checksum is the sum of the tasks' checksums. Times the serial loop in
+this process (--runs times), then Pool(w).map(compute, inputs, 1) for each w of
+--workers on a warm pool (--warmup unrecorded rounds first), checking every
+result against the serial checksum. Prints one JSON line:
+{"kernel", "params", "tasks", "checksum", "start_method", "cpu_s",
+ "serial_ms": [...], "pool_ms": {"<w>": [...], ...}}
+where cpu_s is the CPU time of this process and its reaped children.
+
+    python3 -I speedup.py --kernel primes --params '{"lo": 10000000, "hi": 10040000, "tasks": 128}' --workers 1,2
 """
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import resource
 import time
+
+KERNELS = ("primes", "mandelbrot", "sha256", "matmul")
+PARAMS = {
+    "primes": ("lo", "hi", "tasks"),
+    "mandelbrot": ("width", "height", "maxIter", "tasks"),
+    "sha256": ("bytes", "rounds", "tasks"),
+    "matmul": ("n", "tasks"),
+}
 
 
 def is_prime(n):
@@ -28,8 +63,7 @@ def is_prime(n):
     return True
 
 
-def count_primes(bounds):
-    lo, hi = bounds
+def count_primes(lo, hi):
     count = 0
     for n in range(lo, hi):
         if is_prime(n):
@@ -37,10 +71,108 @@ def count_primes(bounds):
     return count
 
 
+def mandelbrot_rows(width, height, max_iter, row_start, row_step):
+    total = 0
+    for y in range(row_start, height, row_step):
+        ci = -1.25 + (2.5 * y) / height
+        for x in range(width):
+            cr = -2.0 + (2.5 * x) / width
+            zr = 0.0
+            zi = 0.0
+            n = 0
+            while n < max_iter:
+                zr2 = zr * zr
+                zi2 = zi * zi
+                if zr2 + zi2 > 4.0:
+                    break
+                zi = 2.0 * zr * zi + ci
+                zr = zr2 - zi2 + cr
+                n += 1
+            total += n
+    return total
+
+
+def sha256_rounds(data, rounds):
+    h = hashlib.sha256()
+    for _ in range(rounds):
+        h.update(data)
+    return int.from_bytes(h.digest()[:4], "big")
+
+
+_matrices = {}
+
+
+def matrices(n):
+    """A and B for n, built on first use in this process and kept (one n at a time)."""
+    if n not in _matrices:
+        _matrices.clear()
+        a = [[float((i * n + j) % 17 - 8) for j in range(n)] for i in range(n)]
+        b = [[float((i * 3 + j * 5) % 13 - 6) for j in range(n)] for i in range(n)]
+        _matrices[n] = (a, b)
+    return _matrices[n]
+
+
+def matmul_rows(n, row0, row1):
+    a, b = matrices(n)
+    total = 0.0
+    for i in range(row0, row1):
+        row = [0.0] * n
+        ai = a[i]
+        for k in range(n):
+            aik = ai[k]
+            bk = b[k]
+            for j in range(n):
+                row[j] += aik * bk[j]
+        for j in range(n):
+            total += row[j] * ((i + 2 * j) % 7 + 1)
+    return int(total)
+
+
+def compute(task):
+    """One task's checksum; `task` is a tuple (kind, *arguments)."""
+    kind = task[0]
+    if kind == "primes":
+        return count_primes(task[1], task[2])
+    if kind == "mandelbrot":
+        return mandelbrot_rows(*task[1:])
+    if kind == "sha256":
+        return sha256_rounds(task[1], task[2])
+    if kind == "matmul":
+        return matmul_rows(*task[1:])
+    raise TypeError(f"unknown kernel input kind: {kind!r}")
+
+
 def split(lo, hi, parts):
-    """[lo, hi) cut into `parts` ranges, as bench/speedup.ts cuts it."""
+    """[lo, hi) cut into `parts` ranges, as bench/lib/ranges.ts splitRange cuts it."""
     size = hi - lo
     return [(lo + size * i // parts, lo + size * (i + 1) // parts) for i in range(parts)]
+
+
+def pattern(size, task):
+    """Task `task`'s sha256 buffer: byte i is (31*i + 17*task) & 255 (period 256), as workloads.ts builds it."""
+    block = bytes((31 * i + 17 * task) & 255 for i in range(256))
+    return (block * (size // 256 + 1))[:size]
+
+
+def build_inputs(kernel, params):
+    """The job's task inputs, made from its params as bench/lib/workloads.ts makes them."""
+    if not isinstance(params, dict):
+        raise ValueError(f"--params must be a JSON object: received {json.dumps(params)}")
+    missing = [k for k in PARAMS[kernel] if not isinstance(params.get(k), int)]
+    if missing:
+        raise ValueError(f"--params for {kernel} needs integer {', '.join(missing)}: received {json.dumps(params)}")
+    tasks = params["tasks"]
+    if tasks < 1:
+        raise ValueError(f"params.tasks must be a positive integer: received {tasks}")
+    if kernel == "primes":
+        return [("primes", lo, hi) for lo, hi in split(params["lo"], params["hi"], tasks)]
+    if kernel == "mandelbrot":
+        w, h, it = params["width"], params["height"], params["maxIter"]
+        return [("mandelbrot", w, h, it, t, tasks) for t in range(tasks)]
+    if kernel == "sha256":
+        return [("sha256", pattern(params["bytes"], t), params["rounds"]) for t in range(tasks)]
+    n = params["n"]
+    return [("matmul", n, row0, row1) for row0, row1 in split(0, n, tasks)]
 
 
 def timed(fn):
@@ -57,42 +189,45 @@ def cpu_seconds():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--lo", type=int, required=True)
-    parser.add_argument("--hi", type=int, required=True)
-    parser.add_argument("--tasks", type=int, default=64)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kernel", choices=KERNELS, required=True)
+    parser.add_argument("--params", type=json.loads, required=True, help="the job's parameters as a JSON object")
     parser.add_argument("--workers", default=str(multiprocessing.cpu_count()))
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    ranges = split(args.lo, args.hi, args.tasks)
-    serial = lambda: sum(count_primes(r) for r in ranges)  # noqa: E731
-    primes = serial()
-    serial_ms = [timed(serial)[0] for _ in range(args.runs)]
+    inputs = build_inputs(args.kernel, args.params)
+    serial = lambda: sum(compute(task) for task in inputs)  # noqa: E731
+    checksum = serial()
+    serial_ms = []
+    for _ in range(args.runs):
+        ms, value = timed(serial)
+        if value != checksum:
+            raise RuntimeError(f"serial {args.kernel} gave checksum {value}, first run {checksum}")
+        serial_ms.append(ms)
     pool_ms = {}
     for w in [int(x) for x in args.workers.split(",")]:
         with multiprocessing.Pool(w) as pool:
-            run = lambda: sum(pool.map(count_primes, ranges, 1))  # noqa: E731
+            run = lambda: sum(pool.map(compute, inputs, 1))  # noqa: E731
             for _ in range(args.warmup):
                 run()
             times = []
             for _ in range(args.runs):
                 ms, value = timed(run)
-                if value != primes:
-                    raise RuntimeError(f"Pool({w}) counted {value} primes, serial {primes}")
+                if value != checksum:
+                    raise RuntimeError(f"Pool({w}) {args.kernel} gave checksum {value}, serial {checksum}")
                 times.append(ms)
             pool_ms[str(w)] = times
             pool.close()
             pool.join()
     print(json.dumps({
-        "cpu_s": cpu_seconds(),
-        "peer": "python multiprocessing.Pool.map",
-        "lo": args.lo,
-        "hi": args.hi,
-        "tasks": args.tasks,
-        "primes": primes,
+        "kernel": args.kernel,
+        "params": args.params,
+        "tasks": len(inputs),
+        "checksum": checksum,
         "start_method": multiprocessing.get_start_method(),
+        "cpu_s": cpu_seconds(),
         "serial_ms": serial_ms,
         "pool_ms": pool_ms,
     }))
