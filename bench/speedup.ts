@@ -1,296 +1,218 @@
 /**
- * Speed-up of a CPU-bound job over pool width — the bench of `npm run bench`.
+ * Parallel speedup against core count — the bench of `npm run bench`.
  *
- * The job: count the primes in [lo, hi) by trial division, cut into `--tasks`
- * equal ranges, one task per range. Every peer runs the same algorithm on the
- * same ranges (Python on a narrower window, as it is ~25x slower; compare its
- * speed-up, not its time):
+ * For each kernel (count primes, Mandelbrot rows, SHA-256 over buffers, dense
+ * matrix multiply; `bench/lib/workloads.ts`) the same job, cut into `--tasks`
+ * tasks, runs on:
  *
- * - serial: the loop on the main thread, no pool — what speed-up is measured against;
- * - corepool `pool.map(countPrimes, ranges, { chunksize: 1 })` at 1, 2, …, cpuCount() workers;
- * - raw piscina, one `run()` per range, at full width;
- * - Python `multiprocessing.Pool.map(count_primes, ranges, 1)` at the same widths, against its own serial loop.
+ * - the serial loop on the main thread, which every speedup is measured against;
+ * - corepool `pool.map(kernels.compute, inputs, { chunksize: 1 })` at 1, 2, …,
+ *   cpuCount() workers and one oversubscribed width;
+ * - raw piscina, one `run()` per task, at the same widths;
+ * - Python's `multiprocessing.Pool.map(compute, inputs, 1)` at the same widths,
+ *   on a narrower job, against its own serial loop.
  *
- * Warm pools, warm-up rounds, several alternating rounds, median.
- * Target: speed-up at full width ≥ 0.9 × cores.
+ * Warm pools, a warm-up round, alternating recorded rounds, medians. Then the
+ * model (`bench/lib/model.ts`): the main thread's cost per task and per MiB
+ * are measured, the per-task overhead is measured at each task count of the
+ * sweep (`--sweep`), and from them the speedup at 16, 64 and 128 cores is
+ * predicted and checked against the widths measured here.
  *
- *     node dist/bench/speedup.js [--quick] [--workers 1,2] [--tasks N] [--runs N] [--warmup N] [--no-python]
+ * Writes `bench/results/<date>-<host>.json` and `.svg` (and `latest.svg` for a
+ * full, clean run with the default options).
+ *
+ *     node dist/bench/speedup.js [--quick] [--kernel primes,sha256] [--workers 1,2] [--runs N] [--json]
  *
  * @module
  */
 
-import { Piscina } from 'piscina';
-import { cpuCount, Pool } from '../src/index.js';
-import { countPrimesIn } from '../workers/bench-algorithms.js';
-import { kernels } from '../workers/bench-kernels.js';
-import type { BenchPayload } from '../workers/bench-piscina.js';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cpuCount } from '../src/index.js';
 import { benchArgs } from './lib/args.js';
+import { measureDispatch, measureTransfer } from './lib/calibrate.js';
+import { renderChart } from './lib/chart.js';
 import { formatMachine, machineInfo } from './lib/machine.js';
-import { DISTURBED_PCT, formatNoise, type Noise, watchNoise } from './lib/noise.js';
-import { workerUrl } from './lib/paths.js';
-import { findPython, runPython } from './lib/python.js';
-import { splitRange } from './lib/ranges.js';
-import { writeResult } from './lib/results.js';
-import { alternate, type Contender, progressReporter, timed } from './lib/rounds.js';
-import { type Summary, summarize } from './lib/stats.js';
-import { type Column, fmt, formatTable, ms } from './lib/table.js';
+import { DISTURBED_PCT, formatNoise, watchNoise } from './lib/noise.js';
+import { createProgress } from './lib/progress.js';
+import { findPython } from './lib/python.js';
+import { resultPath, writeResult } from './lib/results.js';
+import { analyseKernel, type KernelAnalysis } from './lib/speedup-analysis.js';
+import { chartPanel, formatKernel, formatModel, peerLabel } from './lib/speedup-report.js';
+import { closePools, type KernelMeasured, kernelSteps, measureKernel, openPools } from './lib/speedup-run.js';
+import { KERNEL_NAMES } from './lib/workloads.js';
 
-const TARGET_EFFICIENCY = 0.9;
-const LO = 10_000_000;
+const DEFAULT_TASKS = 128;
+const DEFAULT_SWEEP = [16, 1024];
 
-interface PythonSpeedup {
-  readonly lo: number;
-  readonly hi: number;
-  readonly tasks: number;
-  readonly primes: number;
-  readonly start_method: string;
-  /** CPU seconds of the script and its pools' workers. */
-  readonly cpu_s: number;
-  readonly serial_ms: number[];
-  readonly pool_ms: Record<string, number[]>;
-}
-
-interface Row {
-  readonly peer: string;
-  /** 0 for the serial loop. */
-  readonly workers: number;
-  readonly timesMs: number[];
-  readonly time: Summary;
-  /** Serial median time / this median time. */
-  readonly speedup: number;
-  /** speedup / workers. */
-  readonly efficiency: number;
-  /** This peer's 1-worker median time / this median time, when it ran at 1 worker. */
-  readonly vsOneWorker: number | null;
-}
-
+/** 1..n on small machines; powers of two and n on wide ones; then one oversubscribed width. */
 function defaultWidths(n: number): number[] {
-  if (n <= 8) return Array.from({ length: n }, (_, i) => i + 1);
   const widths: number[] = [];
-  for (let w = 1; w < n; w *= 2) widths.push(w);
-  return [...widths, n];
+  if (n <= 8) for (let w = 1; w <= n; w++) widths.push(w);
+  else {
+    for (let w = 1; w < n; w *= 2) widths.push(w);
+    widths.push(n);
+  }
+  widths.push(n <= 8 ? 2 * n : n + 1);
+  return widths;
 }
 
 const args = benchArgs('node dist/bench/speedup.js', {
-  workers: 'comma-separated pool widths (default 1..cpuCount())',
-  tasks: 'ranges the job is cut into (default 128)',
+  kernel: `kernels to run, comma-separated: ${KERNEL_NAMES.join(',')} (default all)`,
+  workers: 'pool widths, comma-separated (default 1..cpuCount, then 2 x cpuCount)',
+  tasks: `tasks each job is cut into (default ${DEFAULT_TASKS})`,
+  sweep: `other task counts measured for the model (default ${DEFAULT_SWEEP.join(',')})`,
 });
 const cores = cpuCount();
+const kernelNames = args.names('kernel', KERNEL_NAMES, KERNEL_NAMES);
 const widths = [...new Set(args.ints('workers', defaultWidths(cores)))].sort((a, b) => a - b);
-const full = widths[widths.length - 1] ?? cores;
-const tasks = args.int('tasks', 128);
+const full = Math.max(...widths.filter((w) => w <= cores), widths[0] ?? 1);
+const tasks = args.int('tasks', DEFAULT_TASKS);
+const sweepTasks = args.ints('sweep', DEFAULT_SWEEP).filter((n) => n !== tasks);
 const warmup = args.warmup ?? 1;
-const runs = args.runs ?? (args.quick ? 3 : 5);
-const hi = LO + (args.quick ? 1_000_000 : 4_000_000);
-const pyHi = LO + (args.quick ? 40_000 : 160_000);
-const ranges = splitRange(LO, hi, tasks);
+const runs = args.runs ?? (args.quick ? 2 : 5);
+const sweepRuns = args.runs ?? (args.quick ? 1 : 3);
+const pythonRuns = args.runs ?? (args.quick ? 2 : 3);
+const custom =
+  kernelNames.length !== KERNEL_NAMES.length ||
+  widths.join() !== defaultWidths(cores).join() ||
+  tasks !== DEFAULT_TASKS ||
+  sweepTasks.join() !== DEFAULT_SWEEP.join();
+
+const say = (text: string): void => {
+  if (!args.json) console.log(text);
+};
 
 const machine = await machineInfo();
-console.log(formatMachine(machine));
-console.log(
-  `\nspeedup: primes in [${fmt(LO)}, ${fmt(hi)}) by trial division, ${tasks} equal ranges, one task each;` +
-    `\nwidths ${widths.join(', ')} (cpuCount ${cores}); ${warmup} warm-up + ${runs} recorded rounds per peer, alternating within a width\n`,
+say(formatMachine(machine));
+say(
+  `\nspeedup: ${kernelNames.join(', ')}; each job cut into ${tasks} tasks; widths ${widths.join(', ')} (cpuCount ${cores});` +
+    ` ${warmup} warm-up + ${runs} recorded rounds per peer, alternating within a width; task-count sweep ${sweepTasks.join(', ') || 'none'} at 1 and ${full} workers`,
 );
 
-const serialJob = (): number => ranges.reduce((sum, [a, b]) => sum + countPrimesIn(a, b), 0);
-const expected = serialJob();
-function check(primes: number, who: string): void {
-  if (primes !== expected) throw new Error(`${who} counted ${primes} primes, serial ${expected}`);
-}
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-
-const times = new Map<string, { workers: number; ms: number[] }>();
-const progress = progressReporter(runs, 12);
-const stopWatch = watchNoise();
-for (const w of widths) {
-  const pool = new Pool({ processes: w });
-  const piscina =
-    w === full
-      ? new Piscina<BenchPayload, number>({
-          filename: workerUrl('bench-piscina'),
-          minThreads: w,
-          maxThreads: w,
-          idleTimeout: Number.POSITIVE_INFINITY,
-          concurrentTasksPerWorker: 1,
-          recordTiming: false,
-        })
-      : undefined;
-  const contenders: Contender[] = [
-    {
-      name: `corepool@${w}`,
-      run: () =>
-        timed(async () => check(sum(await pool.map(kernels.countPrimes, ranges, { chunksize: 1 })), 'corepool')),
-    },
-  ];
-  if (w === 1) contenders.unshift({ name: 'serial', run: () => timed(() => check(serialJob(), 'serial')) });
-  if (piscina !== undefined) {
-    contenders.push({
-      name: `piscina@${w}`,
-      run: () =>
-        timed(async () => {
-          const counts = await Promise.all(ranges.map(([a, b]) => piscina.run({ kind: 'primes', lo: a, hi: b })));
-          check(sum(counts), 'piscina');
-        }),
-    });
-  }
-  const measured = await alternate(contenders, {
-    warmup,
-    rounds: runs,
-    ...progress,
-  });
-  for (const [name, t] of measured) times.set(name, { workers: name === 'serial' ? 0 : w, ms: t });
-  await pool.terminate();
-  await piscina?.destroy();
-}
-if (!times.has('serial')) {
-  // No width 1 asked for: the serial baseline still runs, alone.
-  const t = await alternate([{ name: 'serial', run: () => timed(() => check(serialJob(), 'serial')) }], {
-    warmup,
-    rounds: runs,
-  });
-  times.set('serial', { workers: 0, ms: t.get('serial') ?? [] });
-}
-
-const nodeNoise = stopWatch();
-
-function rows(label: (name: string) => string, measured: Map<string, { workers: number; ms: number[] }>): Row[] {
-  const serial = summarize(measured.get('serial')?.ms ?? []).median;
-  const oneWorker = new Map<string, number>();
-  for (const [name, m] of measured) {
-    if (m.workers === 1) oneWorker.set(name.replace(/@\d+$/, ''), summarize(m.ms).median);
-  }
-  return [...measured].map(([name, m]) => {
-    const time = summarize(m.ms);
-    const speedup = serial / time.median;
-    const one = oneWorker.get(name.replace(/@\d+$/, ''));
-    return {
-      peer: label(name),
-      workers: m.workers,
-      timesMs: m.ms,
-      time,
-      speedup,
-      efficiency: speedup / Math.max(1, m.workers),
-      vsOneWorker: one === undefined || m.workers === 0 ? null : one / time.median,
-    };
-  });
-}
-
-const nodeRows = rows((name) => {
-  if (name === 'serial') return 'serial (main thread)';
-  return name.startsWith('corepool') ? 'corepool Pool.map' : 'raw piscina run()';
-}, times);
-
-let pythonNoise: Noise | undefined;
-let pythonRows: Row[] = [];
-let pythonInfo: Record<string, unknown> = {};
 const py = args.python ? await findPython() : undefined;
-if (py === undefined) {
-  console.log(args.python ? 'python3: skipped (not found)' : 'python3: skipped (--no-python)');
-  pythonInfo = { skipped: args.python ? 'not found' : '--no-python' };
-} else {
-  process.stderr.write(`  running python ${py.version} on [${fmt(LO)}, ${fmt(pyHi)}) …\n`);
-  const stopPython = watchNoise();
-  const r = await runPython<PythonSpeedup>(py, 'speedup.py', [
-    '--lo',
-    String(LO),
-    '--hi',
-    String(pyHi),
-    '--tasks',
-    String(tasks),
-    '--workers',
-    widths.join(','),
-    '--warmup',
-    String(warmup),
-    '--runs',
-    String(args.quick ? 2 : 3),
-  ]);
-  pythonNoise = stopPython(r.cpu_s * 1000);
-  const jsCount = splitRange(LO, pyHi, tasks).reduce((s, [a, b]) => s + countPrimesIn(a, b), 0);
-  if (r.primes !== jsCount) throw new Error(`python counted ${r.primes} primes in its window, node ${jsCount}`);
-  const measured = new Map<string, { workers: number; ms: number[] }>([['serial', { workers: 0, ms: r.serial_ms }]]);
-  for (const [w, t] of Object.entries(r.pool_ms)) measured.set(`python@${w}`, { workers: Number(w), ms: t });
-  pythonRows = rows(
-    (name) =>
-      name === 'serial'
-        ? `python ${py.version} serial (one process)`
-        : `python ${py.version} Pool.map (${r.start_method})`,
-    measured,
-  );
-  pythonInfo = { lo: r.lo, hi: r.hi, tasks: r.tasks, primes: r.primes, startMethod: r.start_method };
+const python = py ?? { skipped: args.python ? 'python3 not found' : '--no-python' };
+say(
+  `peers: raw piscina ${machine.piscina}; ${py === undefined ? `python: skipped (${'skipped' in python ? python.skipped : ''})` : `python ${py.version} multiprocessing.Pool`}\n`,
+);
+
+const calib = {
+  dispatchRounds: args.quick ? 2 : 3,
+  dispatchTasks: args.quick ? 3_000 : 20_000,
+  sizesMiB: [0, 0.25, 1, 4],
+};
+const kernelOptions = {
+  size: args.quick ? 'quick' : 'default',
+  tasks,
+  widths,
+  full,
+  sweepTasks,
+  warmup,
+  runs,
+  sweepRuns,
+} as const;
+const progress = createProgress(
+  calib.dispatchRounds * (1 + calib.sizesMiB.length) + kernelNames.length * kernelSteps(kernelOptions),
+);
+const stopWatch = watchNoise();
+
+const dispatch = await measureDispatch({
+  tasks: calib.dispatchTasks,
+  rounds: calib.dispatchRounds,
+  onRound: () => progress.step('model: main-thread cost per task'),
+});
+const transfer = await measureTransfer({
+  sizesMiB: calib.sizesMiB,
+  totalMiB: args.quick ? 16 : 64,
+  rounds: calib.dispatchRounds,
+  onRound: () => progress.step('model: transfer cost per MiB'),
+});
+const costs = { dispatchMs: dispatch.mainMsPerTask, mainMsPerMiB: transfer.mainMsPerMiB };
+
+const measuredKernels: KernelMeasured[] = [];
+const analyses: KernelAnalysis[] = [];
+const pools = openPools([...new Set([1, ...widths])]);
+try {
+  for (const name of kernelNames) {
+    const k = await measureKernel(name, { ...kernelOptions, python, pythonRuns, progress, pools });
+    const a = analyseKernel(k, costs, cores);
+    measuredKernels.push(k);
+    analyses.push(a);
+    progress.done();
+    say(`${formatKernel(k, a, cores)}\n`);
+  }
+} finally {
+  progress.done();
+  await closePools(pools);
 }
+const noise = stopWatch(measuredKernels.reduce((s, k) => s + ('skipped' in k.python ? 0 : k.python.cpuS * 1000), 0));
+const reruns = measuredKernels.reduce((s, k) => s + k.reruns, 0);
+say(formatModel(dispatch, transfer, measuredKernels, analyses, cores));
+say(`\n${formatNoise(noise)}; ${reruns} disturbed rounds run again`);
 
-const columns: Column[] = [
-  { header: 'peer' },
-  { header: 'workers', right: true },
-  { header: 'time (median)', right: true },
-  { header: 'min–max', right: true },
-  { header: 'speedup', right: true },
-  { header: 'efficiency', right: true },
-  { header: 'ideal', right: true },
-  { header: 'vs 1 worker', right: true },
-];
-const show = (r: Row): string[] => [
-  r.peer,
-  r.workers === 0 ? '—' : String(r.workers),
-  ms(r.time.median),
-  `${ms(r.time.min)}–${ms(r.time.max)}`,
-  `${r.speedup.toFixed(2)}x`,
-  r.workers === 0 ? '—' : `${(r.efficiency * 100).toFixed(0)}%`,
-  `${Math.max(1, r.workers)}x`,
-  r.vsOneWorker === null ? '—' : `${r.vsOneWorker.toFixed(2)}x`,
-];
-const sortRows = (rs: Row[]): Row[] => [...rs].sort((a, b) => a.workers - b.workers);
-console.log(`\nnode: [${fmt(LO)}, ${fmt(hi)}), ${fmt(expected)} primes; speedup = serial time / time`);
-console.log(formatTable(columns, sortRows(nodeRows).map(show)));
-if (pythonRows.length > 0) {
-  console.log(
-    `\npython: [${fmt(LO)}, ${fmt(pyHi)}) (narrower: compare speed-ups, not times); speedup = python serial time / time`,
-  );
-  console.log(formatTable(columns, sortRows(pythonRows).map(show)));
-}
+const disturbed = noise.othersPct > DISTURBED_PCT;
+const writeOptions = {
+  quick: args.quick,
+  disturbed,
+  dir: args.out,
+  baseName: `${machine.date.slice(0, 10)}-${machine.hostname.replace(/[^A-Za-z0-9._-]/g, '_')}`,
+  tags: custom ? ['custom'] : [],
+};
+const svgPath = resultPath('speedup', machine, writeOptions, 'svg');
+const svg = renderChart(
+  measuredKernels.map((k, i) => chartPanel(k, analyses[i] as KernelAnalysis)),
+  {
+    title: 'corepool: speedup against workers',
+    subtitle: `${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.date.slice(0, 10)}; dashed: model`,
+  },
+);
+mkdirSync(dirname(svgPath), { recursive: true });
+writeFileSync(svgPath, svg);
 
-const atFull = nodeRows.find((r) => r.peer.startsWith('corepool') && r.workers === full);
-const piscinaFull = nodeRows.find((r) => r.peer.startsWith('raw piscina'));
-const target = TARGET_EFFICIENCY * full;
-if (atFull !== undefined) {
-  console.log(
-    `\ncorepool at ${full} workers: ${atFull.speedup.toFixed(2)}x serial` +
-      (piscinaFull ? ` (raw piscina ${piscinaFull.speedup.toFixed(2)}x)` : '') +
-      `; target >= ${target.toFixed(2)}x (${TARGET_EFFICIENCY} x ${full}): ${atFull.speedup >= target ? 'met' : 'MISSED'}`,
-  );
-}
-
-console.log(`node rounds ${formatNoise(nodeNoise)}; ${progress.reruns()} disturbed rounds run again`);
-if (pythonNoise !== undefined) console.log(`python    ${formatNoise(pythonNoise)}`);
-
-const path = writeResult(
+const jsonPath = writeResult(
   'speedup',
   machine,
   {
     method: {
-      kernel: 'count primes by trial division by 2 and odd d with d*d <= n',
-      node: { lo: LO, hi, tasks, primes: expected },
-      python: pythonInfo,
+      speedup: "a peer's serial median time / its median time; efficiency = speedup / workers",
       dispatch:
-        'one task per range: corepool pool.map(chunksize 1), piscina run() per range, python Pool.map(chunksize=1)',
+        'corepool pool.map(compute, inputs, { chunksize: 1 }); piscina run() per input; python Pool.map(compute, inputs, 1)',
+      order:
+        'per width a fresh warm pool; the peers of a width alternate rounds; the serial loop runs with the first width',
+      amdahl: 'least squares on 1/S over widths 2..cores: 1/S - 1/p = f (1 - 1/p)',
+      model: 'T(p) = max(ceil(N/p) (c + o) max(1, (p + u)/C), N d); S = N c / T; o fitted at 1 worker per task count',
+    },
+    options: {
+      kernels: kernelNames,
       widths,
-      warmupRounds: warmup,
-      recordedRounds: runs,
-      order: 'per width, a fresh warm pool; peers of a width alternate (serial with 1 worker, piscina at full width)',
-      speedup: 'serial median time / median time; efficiency = speedup / workers',
+      tasks,
+      sweepTasks,
+      warmup,
+      runs,
+      sweepRuns,
+      pythonRuns,
+      quick: args.quick,
     },
-    noise: { node: nodeNoise, python: pythonNoise ?? null, disturbedRoundsRerun: progress.reruns() },
-    rows: [...nodeRows, ...pythonRows],
-    target: {
-      workers: full,
-      speedup: target,
-      measured: atFull?.speedup ?? null,
-      met: atFull === undefined ? null : atFull.speedup >= target,
+    peers: {
+      piscina: machine.piscina,
+      python: py === undefined ? python : { version: py.version, label: peerLabel('python', py.version) },
     },
+    calibration: { dispatch, transfer },
+    kernels: measuredKernels.map((k, i) => ({ ...k, analysis: analyses[i] })),
+    noise: { ...noise, disturbedRoundsRerun: reruns },
+    files: { svg: svgPath },
   },
-  {
-    quick: args.quick,
-    disturbed: [nodeNoise, pythonNoise].some((n) => n !== undefined && n.othersPct > DISTURBED_PCT),
-  },
+  writeOptions,
 );
-console.log(`wrote ${path}`);
+let latest = '';
+if (!args.quick && !disturbed && !custom) {
+  latest = join(dirname(svgPath), 'latest.svg');
+  copyFileSync(svgPath, latest);
+}
+if (args.json) {
+  process.stdout.write(
+    `${JSON.stringify({ ...JSON.parse(readFileSync(jsonPath, 'utf8')), files: { json: jsonPath, svg: svgPath } })}\n`,
+  );
+} else {
+  say(`wrote ${jsonPath}\nwrote ${svgPath}${latest === '' ? '' : `\nwrote ${latest}`}`);
+}

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench` end to end, as a user runs it: `--quick` into a temporary
+ * results directory, checked for a complete, consistent JSON result and a
+ * valid SVG chart; and its refusal of bad flags.
+ */
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+const script = fileURLToPath(new URL('../bench/speedup.js', import.meta.url));
+/** `--quick` takes under 30 s on a 2-core machine; the margin covers a loaded one. */
+const RUN_TIMEOUT_MS = 150_000;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function bench(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { timeout: RUN_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error === null) return resolve({ code: 0, stdout, stderr });
+        if (typeof error.code === 'string') return reject(error);
+        resolve({ code: typeof error.code === 'number' ? error.code : null, stdout, stderr });
+      },
+    );
+  });
+}
+
+interface Row {
+  peer: string;
+  workers: number;
+  speedup: number;
+  efficiency: number | null;
+  timesMs: number[];
+}
+
+interface Result {
+  bench: string;
+  machine: { cpuModel: string; cores: number; node: string; piscina: string; corepool: string };
+  options: { widths: number[]; kernels: string[]; quick: boolean };
+  peers: { python: { skipped?: string; version?: string } };
+  calibration: { dispatch: { mainMsPerTask: number }; transfer: { msPerMiB: number } };
+  kernels: {
+    kernel: string;
+    checksum: number;
+    rows: { peer: string; workers: number }[];
+    python: { skipped?: string };
+    analysis: {
+      rows: Row[];
+      pythonRows: Row[];
+      amdahl: Record<string, { serialFraction: number } | null>;
+      model: {
+        tasks: number;
+        taskMs: number;
+        overheadMs: number;
+        check: { workers: number; measured: number; predicted: number }[];
+        predicted: { workers: number; speedup: number }[];
+      }[];
+      minTaskMs: { workers: number; ms: number }[];
+    };
+  }[];
+  files: { json: string; svg: string };
+}
+
+describe('npm run bench', () => {
+  const out = mkdtempSync(join(tmpdir(), 'corepool-bench-'));
+  after(() => rmSync(out, { recursive: true, force: true }));
+
+  test('--quick --json runs every kernel and writes a valid result and chart', {
+    timeout: RUN_TIMEOUT_MS + 10_000,
+  }, async () => {
+    const run = await bench('--quick', '--json', '--out', out);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '', 'progress is quiet when stderr is not a terminal');
+    const result = JSON.parse(run.stdout) as Result;
+
+    assert.equal(result.bench, 'speedup');
+    assert.ok(result.machine.cores >= 1 && result.machine.cpuModel !== '' && result.machine.node.startsWith('v'));
+    assert.equal(result.options.quick, true);
+    assert.deepEqual(result.options.kernels, ['primes', 'mandelbrot', 'sha256', 'matmul']);
+    const widths = result.options.widths;
+    assert.ok(
+      widths.some((w) => w > result.machine.cores),
+      'an oversubscribed width is measured',
+    );
+    assert.ok(result.calibration.dispatch.mainMsPerTask > 0);
+    assert.ok(result.calibration.transfer.msPerMiB >= 0);
+
+    const pythonSkipped = result.peers.python.skipped !== undefined;
+    for (const k of result.kernels) {
+      const { rows, pythonRows, model, amdahl, minTaskMs } = k.analysis;
+      for (const peer of ['corepool', 'piscina']) {
+        assert.deepEqual(
+          rows.filter((r) => r.peer === peer).map((r) => r.workers),
+          widths,
+          `${k.kernel}: ${peer} at every width`,
+        );
+      }
+      assert.equal(rows.filter((r) => r.peer === 'serial').length, 1);
+      for (const r of rows) {
+        assert.ok(
+          Number.isFinite(r.speedup) && r.speedup > 0,
+          `${k.kernel} ${r.peer}@${r.workers}: speedup ${r.speedup}`,
+        );
+        assert.equal(r.timesMs.length, 2, 'two recorded rounds in --quick');
+        if (r.workers > 0) assert.ok(Math.abs((r.efficiency ?? 0) - r.speedup / r.workers) < 1e-12);
+      }
+      if (pythonSkipped) {
+        assert.equal(k.python.skipped, result.peers.python.skipped, 'a skipped peer says why');
+        assert.equal(pythonRows.length, 0);
+      } else {
+        assert.deepEqual(
+          pythonRows.map((r) => r.workers),
+          [0, ...widths],
+        );
+      }
+      if (result.machine.cores >= 2) {
+        const f = amdahl.corepool?.serialFraction ?? -1;
+        assert.ok(f >= 0 && f <= 1, `${k.kernel}: serial fraction ${f}`);
+      }
+      assert.equal(model[0]?.tasks, 128, `${k.kernel}: the default task count comes first`);
+      assert.ok(
+        model.some((m) => m.tasks === 16),
+        `${k.kernel}: the sweep's 16 tasks`,
+      );
+      assert.equal(new Set(model.map((m) => m.tasks)).size, model.length, `${k.kernel}: task counts are distinct`);
+      for (const m of model) {
+        assert.ok(m.taskMs > 0 && m.overheadMs >= 0);
+        for (const w of [16, 64, 128]) {
+          const p = m.predicted.find((x) => x.workers === w);
+          assert.ok(p !== undefined && p.speedup > 0 && p.speedup <= w + 1e-9, `${k.kernel}: prediction at ${w}`);
+        }
+      }
+      assert.ok(model[0] !== undefined && model[0].check.length >= 1, 'the model is checked against a measured width');
+      assert.deepEqual(minTaskMs.map((m) => m.workers).slice(-3), [16, 64, 128]);
+    }
+
+    assert.ok(existsSync(result.files.json) && result.files.json.startsWith(out));
+    assert.match(result.files.json, /\d{4}-\d{2}-\d{2}-.+-quick\.json$/);
+    assert.deepEqual(JSON.parse(readFileSync(result.files.json, 'utf8')).kernels.length, 4);
+    assert.ok(!readdirSync(out).includes('latest.svg'), 'a quick run does not replace the latest chart');
+
+    const svg = readFileSync(result.files.svg, 'utf8');
+    assert.equal(XMLValidator.validate(svg), true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(svg) as {
+      svg: { xmlns: string; g?: unknown };
+    };
+    assert.equal(doc.svg.xmlns, 'http://www.w3.org/2000/svg');
+    const panels = svg.match(/<g class="panel"/g) ?? [];
+    assert.equal(panels.length, 4, 'one panel per kernel');
+    for (const kernel of ['primes', 'mandelbrot', 'sha256', 'matmul']) assert.ok(svg.includes(`>${kernel}<`));
+    assert.ok((svg.match(/class="series model"/g) ?? []).length >= 4, 'the model is drawn');
+    assert.ok((svg.match(/class="series amdahl"/g) ?? []).length >= (result.machine.cores >= 2 ? 4 : 0));
+  });
+
+  test('a single kernel at chosen widths, as tables', { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+    const run = await bench(
+      '--quick',
+      '--kernel',
+      'primes',
+      '--workers',
+      '1,2',
+      '--sweep',
+      '16',
+      '--no-python',
+      '--out',
+      out,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /machine: /);
+    assert.match(run.stdout, /primes: .*128 tasks of/);
+    assert.match(run.stdout, /corepool Pool\.map\s+2\s/);
+    assert.match(run.stdout, /raw piscina run\(\)\s+2\s/);
+    assert.match(run.stdout, /python: skipped \(--no-python\)/);
+    assert.match(run.stdout, /Amdahl fit over 2\.\.\d+ workers, serial fraction: corepool/);
+    assert.match(run.stdout, /at 128 cores/);
+    assert.match(run.stdout, /smallest task for 90% efficiency/);
+    assert.match(run.stdout, /wrote .*-quick-custom\.json/);
+    assert.doesNotMatch(run.stdout, /mandelbrot/);
+  });
+
+  for (const [flags, message] of [
+    [['--kernel', 'fft'], /--kernel takes one or more of primes, mandelbrot, sha256, matmul: received "fft"/],
+    [['--workers', '0'], /--workers takes positive integers: received "0"/],
+    [['--runs', 'many'], /--runs takes positive integers: received "many"/],
+    [['--fast'], /Unknown option '--fast'/],
+  ] as const) {
+    test(`bad flags are refused with the usage: ${flags.join(' ')}`, { timeout: 30_000 }, async () => {
+      const run = await bench(...flags);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, message);
+      assert.match(run.stderr, /usage: node dist\/bench\/speedup\.js \[options\]/);
+      assert.match(run.stderr, /--kernel X/);
+      assert.equal(run.stdout, '');
+    });
+  }
+
+  test('--help prints the usage and exits 0', { timeout: 30_000 }, async () => {
+    const run = await bench('--help');
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /usage: .*\n[\s\S]*--workers X/);
+  });
+});
