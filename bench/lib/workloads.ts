@@ -221,8 +221,8 @@ const PLANS: Readonly<Record<KernelName, KernelPlan>> = {
   },
   matmul: {
     sizes: {
-      default: { n: 740 },
-      quick: { n: 362 },
+      default: { n: 700 },
+      quick: { n: 344 },
       python: { n: 205 },
       'python-quick': { n: 128 },
     },
@@ -256,7 +256,7 @@ function plan(kernel: KernelName): KernelPlan {
  * it makes fewer tasks (`Workload.tasks`):
  * - `primes`: never clamps ([lo, hi) cut into `tasks` consecutive ranges);
  * - `mandelbrot`: at most `height` (1024) tasks, row `y` going to task `y mod tasks`;
- * - `matmul`: at most `n` tasks (740 / 430 / 205 / 128 rows for default /
+ * - `matmul`: at most `n` tasks (700 / 344 / 205 / 128 rows for default /
  *   quick / python / python-quick), consecutive row blocks;
  * - `sha256`: every task has its own buffer of at most
  *   `min(256 KiB, 32 MiB / tasks)` bytes (256 KiB up to 128 tasks, 32 KiB at
