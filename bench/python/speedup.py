@@ -23,10 +23,11 @@ runs the same algorithm, so its checksum must equal Node's:
               rows cut into `tasks` consecutive blocks. Each process builds
               the matrices on first use and keeps them; they are not shipped.
 
-The job's checksum is the sum of the tasks' checksums. Times the serial loop in
-this process (--runs times), then Pool(w).map(compute, inputs, 1) for each w of
---workers on a warm pool (--warmup unrecorded rounds first), checking every
-result against the serial checksum. Prints one JSON line:
+The job's checksum is the sum of the tasks' checksums. Opens Pool(w) for each w
+of --workers, runs --warmup unrecorded rounds of every peer, then --runs rounds
+alternating the serial loop in this process and Pool(w).map(compute, inputs, 1)
+on each pool (forward, then backward), checking every result against the
+serial checksum. Prints one JSON line:
 {"kernel", "params", "tasks", "checksum", "start_method", "cpu_s",
  "serial_ms": [...], "pool_ms": {"<w>": [...], ...}}
 where cpu_s is the CPU time of this process and its reaped children.
@@ -200,27 +201,32 @@ def main():
     inputs = build_inputs(args.kernel, args.params)
     serial = lambda: sum(compute(task) for task in inputs)  # noqa: E731
     checksum = serial()
-    serial_ms = []
-    for _ in range(args.runs):
-        ms, value = timed(serial)
-        if value != checksum:
-            raise RuntimeError(f"serial {args.kernel} gave checksum {value}, first run {checksum}")
-        serial_ms.append(ms)
-    pool_ms = {}
-    for w in [int(x) for x in args.workers.split(",")]:
-        with multiprocessing.Pool(w) as pool:
-            run = lambda: sum(pool.map(compute, inputs, 1))  # noqa: E731
-            for _ in range(args.warmup):
+    widths = [int(x) for x in args.workers.split(",")]
+    # Every pool is open (and warm) before the first recorded round, and the
+    # rounds alternate serial, pool 1, pool 2, ... then the reverse, as the
+    # Node peers do: a burst of other load then falls on every peer alike.
+    pools = {w: multiprocessing.Pool(w) for w in widths}
+    try:
+        contenders = [("serial", serial)]
+        for w, pool in pools.items():
+            contenders.append((str(w), lambda pool=pool: sum(pool.map(compute, inputs, 1))))
+        for _ in range(args.warmup):
+            for _, run in contenders:
                 run()
-            times = []
-            for _ in range(args.runs):
+        times = {name: [] for name, _ in contenders}
+        for r in range(args.runs):
+            for name, run in contenders if r % 2 == 0 else reversed(contenders):
                 ms, value = timed(run)
                 if value != checksum:
-                    raise RuntimeError(f"Pool({w}) {args.kernel} gave checksum {value}, serial {checksum}")
-                times.append(ms)
-            pool_ms[str(w)] = times
+                    who = "serial" if name == "serial" else f"Pool({name})"
+                    raise RuntimeError(f"{who} {args.kernel} gave checksum {value}, first serial run {checksum}")
+                times[name].append(ms)
+    finally:
+        for pool in pools.values():
             pool.close()
             pool.join()
+    serial_ms = times.pop("serial")
+    pool_ms = times
     print(json.dumps({
         "kernel": args.kernel,
         "params": args.params,
