@@ -70,8 +70,8 @@ const full = Math.max(...widths.filter((w) => w <= cores), widths[0] ?? 1);
 const tasks = args.int('tasks', DEFAULT_TASKS);
 const sweepTasks = args.ints('sweep', DEFAULT_SWEEP).filter((n) => n !== tasks);
 const warmup = args.warmup ?? 1;
-const runs = args.runs ?? (args.quick ? 2 : 5);
-const sweepRuns = args.runs ?? (args.quick ? 1 : 3);
+const runs = args.runs ?? (args.quick ? 2 : 4);
+const sweepRuns = args.runs ?? (args.quick ? 1 : 2);
 const pythonRuns = args.runs ?? (args.quick ? 2 : 3);
 const custom =
   kernelNames.length !== KERNEL_NAMES.length ||
