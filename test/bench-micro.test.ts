@@ -7,38 +7,19 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import process from 'node:process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runScript, type ScriptRun } from './fixtures/run-script.js';
 
 const micro = fileURLToPath(new URL('../bench/micro.js', import.meta.url));
 /** The child's limit: the two quick benches take ~6 s here, far more on a loaded machine. */
 const CHILD_TIMEOUT_MS = 120_000;
 
-interface Run {
-  /** Exit code, or `null` when killed (e.g. on timeout). */
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runMicro(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [micro, ...args],
-      { timeout: CHILD_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error === null) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'string') return reject(error); // could not start at all
-        resolve({ code: typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      },
-    );
-  });
+function runMicro(...args: string[]): Promise<ScriptRun> {
+  return runScript(micro, args, CHILD_TIMEOUT_MS);
 }
 
 interface Baseline {

@@ -5,38 +5,20 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import process from 'node:process';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { runScript, type ScriptRun } from './fixtures/run-script.js';
 
 const script = fileURLToPath(new URL('../bench/speedup.js', import.meta.url));
 /** `--quick` takes under 30 s on a 2-core machine; the margin covers a loaded one. */
 const RUN_TIMEOUT_MS = 150_000;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function bench(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script, ...args],
-      { timeout: RUN_TIMEOUT_MS, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error === null) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'string') return reject(error);
-        resolve({ code: typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      },
-    );
-  });
+function bench(...args: string[]): Promise<ScriptRun> {
+  return runScript(script, args, RUN_TIMEOUT_MS);
 }
 
 interface Row {

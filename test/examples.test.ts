@@ -7,37 +7,18 @@
  */
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import process from 'node:process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runScript, type ScriptRun } from './fixtures/run-script.js';
 
 const runner = fileURLToPath(new URL('../examples/run.js', import.meta.url));
 /** Generous: each example takes about a second. */
 const TIMEOUT_MS = 60_000;
 
-interface Run {
-  /** Exit code, or `null` when killed (e.g. on timeout). */
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runExamples(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [runner, ...args],
-      { timeout: TIMEOUT_MS, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error === null) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'string') return reject(error); // could not start at all
-        resolve({ code: typeof error.code === 'number' ? error.code : null, stdout, stderr });
-      },
-    );
-  });
+function runExamples(...args: string[]): Promise<ScriptRun> {
+  return runScript(runner, args, TIMEOUT_MS);
 }
 
 /** Runs an example that must succeed; returns its stdout lines. */
