@@ -232,28 +232,38 @@ describe('the analysis', () => {
     );
   });
 
-  test('speedups, efficiencies and fits per peer', T, () => {
-    const k: KernelMeasured = {
-      kernel: 'primes',
-      title: 'test job',
+  const kernelOf = (rows: Measured[]): KernelMeasured => ({
+    kernel: 'primes',
+    title: 'test job',
+    params: { tasks: 128 },
+    tasks: 128,
+    bytesPerTask: 0,
+    checksum: 1,
+    rows,
+    sweep: [sweep],
+    python: {
+      version: '3.11.7',
+      startMethod: 'fork',
       params: { tasks: 128 },
       tasks: 128,
-      bytesPerTask: 0,
       checksum: 1,
-      rows: [sweep.serial, ...sweep.corepool, sample('piscina', 1, 520), sample('piscina', 2, 262)],
-      sweep: [sweep],
-      python: {
-        version: '3.11.7',
-        startMethod: 'fork',
-        params: { tasks: 128 },
-        tasks: 128,
-        checksum: 1,
-        cpuS: 1,
-        serial: sample('python', 0, 300),
-        pool: [sample('python', 1, 310), sample('python', 2, 160)],
-      },
-      reruns: 0,
-    };
+      cpuS: 1,
+      serial: sample('python', 0, 300),
+      pool: [sample('python', 1, 310), sample('python', 2, 160)],
+    },
+    reruns: 0,
+  });
+
+  test('without width 1 there is no scaling fit, only the textbook one', T, () => {
+    const k = kernelOf([sweep.serial, sample('corepool', 2, at(2)), sample('piscina', 2, 262)]);
+    const fit = analyseKernel(k, costs, 2).amdahl.corepool;
+    assert.equal(fit?.scaling, null);
+    assert.equal(fit?.oneWorker, null);
+    close(fit?.overSerial.serialFraction ?? -1, fitAmdahl([{ workers: 2, speedup: 512 / at(2) }]).serialFraction);
+  });
+
+  test('speedups, efficiencies and fits per peer', T, () => {
+    const k = kernelOf([sweep.serial, ...sweep.corepool, sample('piscina', 1, 520), sample('piscina', 2, 262)]);
     const a = analyseKernel(k, costs, 2);
     const corepool2 = a.rows.find((r) => r.peer === 'corepool' && r.workers === 2);
     close(corepool2?.speedup ?? 0, 512 / at(2));
@@ -261,9 +271,16 @@ describe('the analysis', () => {
     assert.equal(a.rows.find((r) => r.peer === 'serial')?.efficiency, null);
     close(a.pythonRows.find((r) => r.workers === 2)?.speedup ?? 0, 300 / 160);
     // The fits use widths 2..cores only: the oversubscribed 4 is left out.
-    close(a.amdahl.corepool?.serialFraction ?? -1, fitAmdahl([{ workers: 2, speedup: 512 / at(2) }]).serialFraction);
-    close(a.amdahl.piscina?.serialFraction ?? -1, fitAmdahl([{ workers: 2, speedup: 512 / 262 }]).serialFraction);
-    assert.ok(a.amdahl.python !== null);
+    const corepool = a.amdahl.corepool;
+    close(corepool?.overSerial.serialFraction ?? -1, fitAmdahl([{ workers: 2, speedup: 512 / at(2) }]).serialFraction);
+    // Its own scaling: T(1)/T(2); the loss at one worker is reported apart.
+    close(corepool?.scaling?.serialFraction ?? -1, fitAmdahl([{ workers: 2, speedup: at(1) / at(2) }]).serialFraction);
+    close(corepool?.oneWorker ?? -1, 512 / at(1));
+    close(
+      a.amdahl.piscina?.scaling?.serialFraction ?? -1,
+      fitAmdahl([{ workers: 2, speedup: 520 / 262 }]).serialFraction,
+    );
+    close(a.amdahl.python?.oneWorker ?? -1, 300 / 310);
     assert.deepEqual(
       a.minTaskMs.map((m) => m.workers),
       [2, 16, 64, 128],

@@ -43,7 +43,10 @@ interface Result {
     analysis: {
       rows: Row[];
       pythonRows: Row[];
-      amdahl: Record<string, { serialFraction: number } | null>;
+      amdahl: Record<
+        string,
+        { overSerial: { serialFraction: number }; scaling: { serialFraction: number } | null } | null
+      >;
       model: {
         tasks: number;
         taskMs: number;
@@ -110,8 +113,9 @@ describe('npm run bench', () => {
         );
       }
       if (result.machine.cores >= 2) {
-        const f = amdahl.corepool?.serialFraction ?? -1;
-        assert.ok(f >= 0 && f <= 1, `${k.kernel}: serial fraction ${f}`);
+        for (const f of [amdahl.corepool?.overSerial.serialFraction, amdahl.corepool?.scaling?.serialFraction]) {
+          assert.ok(f !== undefined && f >= 0 && f <= 1, `${k.kernel}: serial fraction ${f}`);
+        }
       }
       assert.equal(model[0]?.tasks, 128, `${k.kernel}: the default task count comes first`);
       assert.ok(
@@ -167,7 +171,10 @@ describe('npm run bench', () => {
     assert.match(run.stdout, /corepool Pool\.map\s+2\s/);
     assert.match(run.stdout, /raw piscina run\(\)\s+2\s/);
     assert.match(run.stdout, /python: skipped \(--no-python\)/);
-    assert.match(run.stdout, /Amdahl fit over 2\.\.\d+ workers, serial fraction: corepool/);
+    assert.match(
+      run.stdout,
+      /Amdahl serial fraction, fitted over 2\.\.\d+ workers:\n {2}corepool: [\d.]+% over the serial loop, [\d.]+% of its scaling from 1 worker/,
+    );
     assert.match(run.stdout, /at 128 cores/);
     assert.match(run.stdout, /smallest task for 90% efficiency/);
     assert.match(run.stdout, /wrote .*-quick-custom\.json/);

@@ -70,20 +70,43 @@ export interface ModelEntry {
 }
 
 /**
+ * Amdahl's law fitted to one peer's speedups, two ways.
+ *
+ * @example
+ * ```ts
+ * const fit: PeerAmdahl = analysis.amdahl.corepool!;
+ * fit.overSerial.serialFraction; // 0.13: every loss counted as serial
+ * fit.scaling?.serialFraction;   // 0.00: what is lost beyond the 1-worker cost
+ * ```
+ */
+export interface PeerAmdahl {
+  /** The textbook fit of speedups over the serial loop: every loss, per-task overhead too, counts as serial. */
+  readonly overSerial: AmdahlFit;
+  /** The peer's speedup at one worker (below 1 by its per-task overhead); `null` when 1 was not measured. */
+  readonly oneWorker: number | null;
+  /**
+   * The fit of the peer's own scaling, `T(1)/T(p)`: the serial fraction of
+   * what is lost beyond the one-worker cost. With {@link PeerAmdahl.oneWorker}
+   * it gives the curve `S(p) = S(1) / (f + (1 − f)/p)`. `null` without width 1.
+   */
+  readonly scaling: AmdahlFit | null;
+}
+
+/**
  * Everything the report and the chart show of one kernel.
  *
  * @example
  * ```ts
  * const a = analyseKernel(measured, { dispatchMs: 0.012, mainMsPerMiB: 0.2 }, 2);
- * a.amdahl.corepool?.serialFraction;
+ * a.amdahl.corepool?.scaling?.serialFraction;
  * ```
  */
 export interface KernelAnalysis {
   readonly rows: Row[];
   /** Python's rows, against its own serial loop; empty when skipped. */
   readonly pythonRows: Row[];
-  /** Amdahl fit per peer over widths 2..cores; `null` when no such width was measured. */
-  readonly amdahl: Readonly<Record<'corepool' | 'piscina' | 'python', AmdahlFit | null>>;
+  /** Amdahl fits per peer over widths 2..cores; `null` when no such width was measured. */
+  readonly amdahl: Readonly<Record<'corepool' | 'piscina' | 'python', PeerAmdahl | null>>;
   /** One entry per task count, the default count first. */
   readonly model: ModelEntry[];
   /** Smallest task (ms) for 90 % efficiency at this machine's width and at 16, 64, 128 (default task count's `o` and `d`). */
@@ -120,11 +143,18 @@ function rowsOf(serial: Measured, pool: readonly Measured[]): Row[] {
   });
 }
 
-function fit(rows: readonly Row[], peer: Peer, cores: number): AmdahlFit | null {
-  const points = rows
-    .filter((r) => r.peer === peer && r.workers >= 1 && r.workers <= cores)
-    .map((r) => ({ workers: r.workers, speedup: r.speedup }));
-  return points.some((p) => p.workers > 1) ? fitAmdahl(points) : null;
+function fit(rows: readonly Row[], peer: Peer, cores: number): PeerAmdahl | null {
+  const mine = rows.filter((r) => r.peer === peer && r.workers >= 1 && r.workers <= cores);
+  if (!mine.some((r) => r.workers > 1)) return null;
+  const one = mine.find((r) => r.workers === 1);
+  return {
+    overSerial: fitAmdahl(mine.map((r) => ({ workers: r.workers, speedup: r.speedup }))),
+    oneWorker: one === undefined ? null : one.speedup,
+    scaling:
+      one === undefined
+        ? null
+        : fitAmdahl(mine.map((r) => ({ workers: r.workers, speedup: one.time.median / r.time.median }))),
+  };
 }
 
 /**

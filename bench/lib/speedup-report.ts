@@ -127,15 +127,18 @@ export function formatKernel(k: KernelMeasured, a: KernelAnalysis, cores: number
   const fits = (['corepool', 'piscina', 'python'] as const)
     .map((peer) => {
       const f = a.amdahl[peer];
-      return f === null
-        ? undefined
-        : `${peer} ${pct(f.serialFraction)}${f.limit === Number.POSITIVE_INFINITY ? '' : ` (limit ${times(f.limit)})`}`;
+      if (f === null) return undefined;
+      const own =
+        f.scaling === null || f.oneWorker === null
+          ? ''
+          : `, ${pct(f.scaling.serialFraction)} of its scaling from 1 worker (where it runs at ${times(f.oneWorker)})`;
+      return `  ${peer}: ${pct(f.overSerial.serialFraction)} over the serial loop${own}`;
     })
     .filter((x) => x !== undefined);
   lines.push(
     fits.length === 0
       ? 'Amdahl fit: needs a width from 2 to the core count'
-      : `Amdahl fit over 2..${cores} workers, serial fraction: ${fits.join('; ')}`,
+      : [`Amdahl serial fraction, fitted over 2..${cores} workers:`, ...fits].join('\n'),
   );
   return lines.join('\n');
 }
@@ -241,10 +244,13 @@ export function chartPanel(k: KernelMeasured, a: KernelAnalysis): Panel {
   }
   const fit = a.amdahl.corepool;
   if (fit !== null) {
+    // The scaling fit on top of the one-worker cost, when width 1 was measured.
+    const f = fit.scaling?.serialFraction ?? fit.overSerial.serialFraction;
+    const base = fit.scaling === null ? 1 : (fit.oneWorker ?? 1);
     series.push({
-      label: `Amdahl fit, serial ${pct(fit.serialFraction)}`,
+      label: `Amdahl fit, serial ${pct(f)}${fit.scaling === null ? '' : ` × ${times(base)} at 1 worker`}`,
       style: 'amdahl',
-      points: PREDICT_WIDTHS.map((w) => ({ x: w, y: amdahlSpeedup(fit.serialFraction, w) })),
+      points: PREDICT_WIDTHS.map((w) => ({ x: w, y: base * amdahlSpeedup(f, w) })),
     });
   }
   for (const e of a.model) {
@@ -261,7 +267,9 @@ export function chartPanel(k: KernelMeasured, a: KernelAnalysis): Panel {
       first === undefined
         ? k.title
         : `${fmt(first.tasks)} tasks of ${duration(first.taskMs)}` +
-          (fit === null ? '' : `; Amdahl serial fraction ${pct(fit.serialFraction)}`),
+          (fit === null
+            ? ''
+            : `; Amdahl serial fraction ${pct(fit.scaling?.serialFraction ?? fit.overSerial.serialFraction)}`),
     series,
     measuredMax: Math.max(...a.rows.map((r) => r.workers)),
   };
