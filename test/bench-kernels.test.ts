@@ -25,7 +25,7 @@ const TINY: Readonly<Record<KernelName, Readonly<Record<string, number>>>> = {
   primes: { lo: 1_000_000, hi: 1_003_000, tasks: 7 },
   mandelbrot: { width: 120, height: 90, maxIter: 100, tasks: 7 },
   sha256: { bytes: 1000, rounds: 3, tasks: 5 },
-  matmul: { n: 23, tasks: 4 },
+  matmul: { rows: 37, n: 23, tasks: 4 },
 };
 
 test('primes: 25 primes below 100, however the range is cut', T, () => {
@@ -94,6 +94,7 @@ test('matmul: row blocks of A×B, weighted, agree with a naive triple loop', T, 
     [3, 5],
     [6, 7],
     [4, 4],
+    [5, 16], // A has more rows than columns: rows past n are made the same way
   ] as const) {
     let expected = 0;
     for (let i = row0; i < row1; i++) expected += rowSum(i);
@@ -143,12 +144,12 @@ test('workload(): the same total work at 16, 128 and 1024 tasks; clamped where a
       assert.equal(c!.params.tasks, c!.tasks);
     }
   }
-  const matmul = workload('matmul', 'default', 1024);
-  assert.equal(matmul.tasks, matmul.params.n, 'matmul: one row per task at most');
+  const matmul = workload('matmul', 'python-quick', 1024);
+  assert.equal(matmul.tasks, matmul.params.rows, 'matmul: one row per task at most');
   assert.equal(workload('mandelbrot', 'default', 5000).tasks, workload('mandelbrot', 'default', 1).params.height);
   assert.equal(workload('primes', 'quick', 16).bytesPerTask, 0);
   const rebuilt = workloadFromParams('matmul', matmul.params);
-  assert.equal(rebuilt.size, 'default');
+  assert.equal(rebuilt.size, 'python-quick');
   assert.equal(rebuilt.title, matmul.title);
   assert.equal(workloadFromParams('primes', TINY.primes).size, 'default', 'hand-made params fall back to default');
 });
@@ -169,7 +170,7 @@ test('bad input is refused', T, () => {
   assert.throws(() => workloadFromParams('primes', { lo: 0, tasks: 1 }), /params.hi/);
   assert.throws(() => workloadFromParams('primes', { lo: 0, hi: 10, tasks: 1, extra: 2 }), /params.extra/);
   assert.throws(() => workloadFromParams('primes', { lo: 10, hi: 0, tasks: 1 }), /hi must be >= lo/);
-  assert.throws(() => workloadFromParams('matmul', { n: 4, tasks: 5 }), /tasks must be <= n/);
+  assert.throws(() => workloadFromParams('matmul', { rows: 4, n: 8, tasks: 5 }), /tasks must be <= rows/);
   assert.throws(() => workloadFromParams('mandelbrot', { width: 4, height: 4, maxIter: 9, tasks: 5 }), /tasks/);
   assert.throws(() => workloadFromParams('sha256', { bytes: 1 << 20, rounds: 1, tasks: 65 }), /64 MiB/);
   const bogus = { kind: 'nope' } as unknown as KernelInput;

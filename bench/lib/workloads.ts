@@ -48,16 +48,15 @@ export type KernelName = (typeof KERNEL_NAMES)[number];
  *
  * | size           | runs in | primes | mandelbrot | sha256 | matmul |
  * | -------------- | ------- | ------ | ---------- | ------ | ------ |
- * | `default`      | Node    | 500    | 510        | 520    | 510    |
- * | `quick`        | Node    | 62     | 64         | 62     | 62     |
- * | `python`       | CPython | 300    | 320        | 310    | 290    |
- * | `python-quick` | CPython | 40     | 43         | 41     | 73     |
+ * | `default`      | Node    | 500    | 510        | 520    | 490    |
+ * | `quick`        | Node    | 62     | 64         | 62     | 66     |
+ * | `python`       | CPython | 300    | 320        | 310    | 300    |
+ * | `python-quick` | CPython | 40     | 43         | 41     | 35     |
  *
  * Python is far slower in pure loops (the same job takes CPython ~27× Node's
- * time for trial division, ~35× for Mandelbrot, ~25× for matmul; SHA-256
+ * time for trial division, ~35× for Mandelbrot, ~50× for matmul; SHA-256
  * runs in OpenSSL in both, at the same speed), so it gets a narrower job of
- * its own: compare its speed-ups, not its times. (`python-quick` matmul is
- * n = 128, ≈ 70 ms rather than 40, so that 128 tasks are not clamped.)
+ * its own: compare its speed-ups, not its times.
  *
  * @example
  * ```ts
@@ -221,17 +220,18 @@ const PLANS: Readonly<Record<KernelName, KernelPlan>> = {
   },
   matmul: {
     sizes: {
-      default: { n: 700 },
-      quick: { n: 344 },
-      python: { n: 205 },
-      'python-quick': { n: 128 },
+      default: { rows: 24_000, n: 192 },
+      quick: { rows: 3_000, n: 192 },
+      python: { rows: 300, n: 192 },
+      'python-quick': { rows: 128, n: 96 },
     },
-    keys: ['n', 'tasks'],
-    cut: (job, tasks) => ({ n: get(job, 'n'), tasks: Math.min(tasks, get(job, 'n')) }),
-    check: (p) => (get(p, 'tasks') > get(p, 'n') ? 'tasks must be <= n (one row at least per task)' : undefined),
-    title: (p) => `C = A×B for ${num(get(p, 'n'))}×${num(get(p, 'n'))} Float64 matrices, i-k-j order, row blocks`,
+    keys: ['rows', 'n', 'tasks'],
+    cut: (job, tasks) => ({ rows: get(job, 'rows'), n: get(job, 'n'), tasks: Math.min(tasks, get(job, 'rows')) }),
+    check: (p) => (get(p, 'tasks') > get(p, 'rows') ? 'tasks must be <= rows (one row at least per task)' : undefined),
+    title: (p) =>
+      `C = A×B for a ${num(get(p, 'rows'))}×${num(get(p, 'n'))} A and a ${num(get(p, 'n'))}×${num(get(p, 'n'))} B, Float64, dot products with Bᵀ`,
     inputs: (p) =>
-      splitRange(0, get(p, 'n'), get(p, 'tasks')).map(([row0, row1]) => ({
+      splitRange(0, get(p, 'rows'), get(p, 'tasks')).map(([row0, row1]) => ({
         kind: 'matmul',
         n: get(p, 'n'),
         row0,
@@ -256,7 +256,7 @@ function plan(kernel: KernelName): KernelPlan {
  * it makes fewer tasks (`Workload.tasks`):
  * - `primes`: never clamps ([lo, hi) cut into `tasks` consecutive ranges);
  * - `mandelbrot`: at most `height` (1024) tasks, row `y` going to task `y mod tasks`;
- * - `matmul`: at most `n` tasks (700 / 344 / 205 / 128 rows for default /
+ * - `matmul`: at most `rows` tasks (24,000 / 3,000 / 300 / 128 for default /
  *   quick / python / python-quick), consecutive row blocks;
  * - `sha256`: every task has its own buffer of at most
  *   `min(256 KiB, 32 MiB / tasks)` bytes (256 KiB up to 128 tasks, 32 KiB at

@@ -17,11 +17,12 @@ runs the same algorithm, so its checksum must equal Node's:
 - sha256:     {"bytes", "rounds", "tasks"}: task t hashes its own `bytes`-long
               buffer (byte i = (31*i + 17*t) & 255) `rounds` times over; its
               checksum is the first 4 bytes of the digest, big-endian.
-- matmul:     {"n", "tasks"}: rows [row0, row1) of C = A x B for n x n
-              matrices of small integers, A[i][j] = (i*n + j) % 17 - 8,
-              B[i][j] = (3i + 5j) % 13 - 6 (lists of floats, i-k-j order);
-              rows cut into `tasks` consecutive blocks. Each process builds
-              the matrices on first use and keeps them; they are not shipped.
+- matmul:     {"rows", "n", "tasks"}: C = A x B for a rows x n matrix A and
+              an n x n matrix B of small integers, A[i][j] = (i*n + j) % 17 - 8,
+              B[i][j] = (3i + 5j) % 13 - 6; the checksum weighs C[i][j] by
+              (i + 2j) % 7 + 1. Rows cut into `tasks` consecutive blocks; each
+              entry a dot product of a row of A (made when needed) and a row
+              of B^T (built once per process); nothing is shipped.
 
 The job's checksum is the sum of the tasks' checksums. Opens Pool(w) for each w
 of --workers, runs --warmup unrecorded rounds of every peer, then --runs rounds
@@ -47,7 +48,7 @@ PARAMS = {
     "primes": ("lo", "hi", "tasks"),
     "mandelbrot": ("width", "height", "maxIter", "tasks"),
     "sha256": ("bytes", "rounds", "tasks"),
-    "matmul": ("n", "tasks"),
+    "matmul": ("rows", "n", "tasks"),
 }
 
 
@@ -100,32 +101,29 @@ def sha256_rounds(data, rounds):
     return int.from_bytes(h.digest()[:4], "big")
 
 
-_matrices = {}
+_bt = {}
 
 
-def matrices(n):
-    """A and B for n, built on first use in this process and kept (one n at a time)."""
-    if n not in _matrices:
-        _matrices.clear()
-        a = [[float((i * n + j) % 17 - 8) for j in range(n)] for i in range(n)]
-        b = [[float((i * 3 + j * 5) % 13 - 6) for j in range(n)] for i in range(n)]
-        _matrices[n] = (a, b)
-    return _matrices[n]
+def transposed_b(n):
+    """B transposed (bt[j][k] = B[k][j]) for n, built on first use in this process and kept."""
+    if n not in _bt:
+        _bt.clear()
+        _bt[n] = [[float((k * 3 + j * 5) % 13 - 6) for k in range(n)] for j in range(n)]
+    return _bt[n]
 
 
 def matmul_rows(n, row0, row1):
-    a, b = matrices(n)
+    """The weighted sum of rows [row0, row1) of C = A x B, each entry a dot product of a row of A and a row of B^T."""
+    bt = transposed_b(n)
     total = 0.0
     for i in range(row0, row1):
-        row = [0.0] * n
-        ai = a[i]
-        for k in range(n):
-            aik = ai[k]
-            bk = b[k]
-            for j in range(n):
-                row[j] += aik * bk[j]
+        ai = [float((i * n + k) % 17 - 8) for k in range(n)]
         for j in range(n):
-            total += row[j] * ((i + 2 * j) % 7 + 1)
+            bj = bt[j]
+            s = 0.0
+            for k in range(n):
+                s += ai[k] * bj[k]
+            total += s * ((i + 2 * j) % 7 + 1)
     return int(total)
 
 
@@ -173,7 +171,7 @@ def build_inputs(kernel, params):
     if kernel == "sha256":
         return [("sha256", pattern(params["bytes"], t), params["rounds"]) for t in range(tasks)]
     n = params["n"]
-    return [("matmul", n, row0, row1) for row0, row1 in split(0, n, tasks)]
+    return [("matmul", n, row0, row1) for row0, row1 in split(0, params["rows"], tasks)]
 
 
 def timed(fn):
