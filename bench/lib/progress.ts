@@ -60,7 +60,7 @@ export function createProgress(total: number, enabled = process.stderr.isTTY ===
       const elapsed = Date.now() - start;
       const left = done === 0 ? 0 : (elapsed / done) * (steps - done);
       const pct = String(Math.round((done / steps) * 100)).padStart(3);
-      const width = Math.max(20, (process.stderr.columns ?? 100) - 1);
+      const width = Math.max(20, (process.stderr.columns || 100) - 1);
       const line = `[${pct}%] ${label}  ~${clock(left)} left`;
       clear();
       process.stderr.write(line.slice(0, width));
