@@ -36,7 +36,10 @@ test('on a terminal: each step redraws one line with its share done; notes stay 
     progress.done();
   });
   assert.match(out, /^\[ 25%\] primes serial round 1\/2 {2}~\d+s left/);
-  assert.match(out, /\r\x1b\[2K {2}round disturbed: again\n\[ 50%\] primes corepool@2 round 1\/2/);
+  assert.ok(
+    out.includes('\r\x1b[2K  round disturbed: again\n[ 50%] primes corepool@2 round 1/2'),
+    'the note clears the line, prints, and the next step draws below it',
+  );
   assert.match(out, /\[ 38%\] last/, 'grow() adds to the total: 3 of 8');
   assert.ok(out.endsWith('\r\x1b[2K'), 'done() clears the line');
   assert.equal(out.split('\n').length, 2, 'only the note ends a line');
