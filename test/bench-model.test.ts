@@ -225,11 +225,12 @@ describe('the analysis', () => {
     close(e.dispatchMs, 0.01 + 2 * 0.2);
   });
 
-  test('no width within the cores: nothing to fit the overhead at', T, () => {
-    assert.throws(
-      () => modelEntry({ ...sweep, corepool: [sample('corepool', 4, at(4))] }, costs, 2),
-      /no width within 2 cores was measured for 128 tasks/,
-    );
+  test('only oversubscribed widths: o is fitted at the narrowest, its time scaled by the cores it shared', T, () => {
+    const e = modelEntry({ ...sweep, corepool: [sample('corepool', 4, at(4))] }, costs, 2);
+    assert.equal(e.fittedAt, 4);
+    close(e.overheadMs, at(4) / 2 / 32 - 4, 1e-9);
+    assert.deepEqual(e.check, []);
+    assert.throws(() => modelEntry({ ...sweep, corepool: [] }, costs, 2), /no pool width was measured for 128 tasks/);
   });
 
   const kernelOf = (rows: Measured[]): KernelMeasured => ({

@@ -56,7 +56,7 @@ export interface ModelEntry {
   readonly tasks: number;
   /** `c`: serial median / tasks, ms. */
   readonly taskMs: number;
-  /** `o`, fitted at {@link ModelEntry.fittedAt} workers, ms. */
+  /** `o`, fitted at {@link ModelEntry.fittedAt} workers (the narrowest measured), ms. */
   readonly overheadMs: number;
   /** The width `o` was fitted at (1 when measured): it matches there by construction. */
   readonly fittedAt: number;
@@ -165,15 +165,17 @@ function fit(rows: readonly Row[], peer: Peer, cores: number): PeerAmdahl | null
  * ```ts
  * const entry = modelEntry(kernel.sweep[0], costs, 2);
  * ```
- * @throws {RangeError} when no width within `cores` was measured.
+ * @throws {RangeError} when no pool width was measured.
  */
 export function modelEntry(s: SweepMeasured, costs: MainCosts, cores: number): ModelEntry {
   const serialMs = s.serial.time.median;
-  const within = s.corepool.filter((m) => m.workers <= cores).sort((a, b) => a.workers - b.workers);
-  const base = within[0];
-  if (base === undefined) throw new RangeError(`no width within ${cores} cores was measured for ${s.tasks} tasks`);
+  // o is fitted at the narrowest width; above the core count its time is
+  // first scaled back by the workers' share of the cores.
+  const base = [...s.corepool].sort((a, b) => a.workers - b.workers)[0];
+  if (base === undefined) throw new RangeError(`no pool width was measured for ${s.tasks} tasks`);
   const taskMs = serialMs / s.tasks;
-  const overheadMs = overheadPerTask(base.time.median, serialMs, s.tasks, base.workers);
+  const share = Math.max(1, base.workers / cores);
+  const overheadMs = overheadPerTask(base.time.median / share, serialMs, s.tasks, base.workers);
   const dispatchMs = costs.dispatchMs + (s.bytesPerTask / MIB) * costs.mainMsPerMiB;
   const job: JobModel = { tasks: s.tasks, taskMs, overheadMs, dispatchMs };
   const check = s.corepool
