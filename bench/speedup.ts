@@ -64,11 +64,11 @@ const args = benchArgs('node dist/bench/speedup.js', {
   sweep: `other task counts measured for the model (default ${DEFAULT_SWEEP.join(',')})`,
 });
 const cores = cpuCount();
-const kernelNames = args.names('kernel', KERNEL_NAMES, KERNEL_NAMES);
+const kernelNames = [...new Set(args.names('kernel', KERNEL_NAMES, KERNEL_NAMES))];
 const widths = [...new Set(args.ints('workers', defaultWidths(cores)))].sort((a, b) => a - b);
 const full = Math.max(...widths.filter((w) => w <= cores), widths[0] ?? 1);
 const tasks = args.int('tasks', DEFAULT_TASKS);
-const sweepTasks = args.ints('sweep', DEFAULT_SWEEP).filter((n) => n !== tasks);
+const sweepTasks = [...new Set(args.ints('sweep', DEFAULT_SWEEP))].filter((n) => n !== tasks);
 const warmup = args.warmup ?? 1;
 const runs = args.runs ?? (args.quick ? 2 : 4);
 const sweepRuns = args.runs ?? (args.quick ? 1 : 2);

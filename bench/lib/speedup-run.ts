@@ -299,9 +299,11 @@ export async function measureKernel(kernel: KernelName, options: KernelOptions):
       corepool: rows.filter((r) => r.peer === 'corepool'),
     },
   ];
+  // A kernel may clamp a count (matmul to its rows): measure each count once.
+  const seen = new Set([job.tasks]);
   const others = options.sweepTasks
     .map((n) => workload(kernel, options.size, n))
-    .filter((wl) => wl.tasks !== job.tasks);
+    .filter((wl) => !seen.has(wl.tasks) && seen.add(wl.tasks) !== undefined);
   if (others.length > 0) {
     const one = poolsOf(1).pool;
     const wide = poolsOf(options.full).pool;
