@@ -27,7 +27,7 @@
  */
 
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cpuCount } from '../src/index.js';
 import { benchArgs } from './lib/args.js';
 import { measureDispatch, measureTransfer } from './lib/calibrate.js';
@@ -200,7 +200,7 @@ const jsonPath = writeResult(
     calibration: { dispatch, transfer },
     kernels: measuredKernels.map((k, i) => ({ ...k, analysis: analyses[i] })),
     noise: { ...noise, disturbedRoundsRerun: reruns },
-    files: { svg: svgPath },
+    files: { svg: basename(svgPath) },
   },
   writeOptions,
 );
