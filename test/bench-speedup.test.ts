@@ -74,6 +74,7 @@ describe('npm run bench', () => {
 
     assert.equal(result.bench, 'speedup');
     assert.ok(result.machine.cores >= 1 && result.machine.cpuModel !== '' && result.machine.node.startsWith('v'));
+    for (const version of [result.machine.corepool, result.machine.piscina]) assert.match(version, /^\d+\.\d+\.\d+/);
     assert.equal(result.options.quick, true);
     assert.deepEqual(result.options.kernels, ['primes', 'mandelbrot', 'sha256', 'matmul']);
     const widths = result.options.widths;
@@ -152,15 +153,15 @@ describe('npm run bench', () => {
     assert.ok((svg.match(/class="series amdahl"/g) ?? []).length >= (result.machine.cores >= 2 ? 4 : 0));
   });
 
-  test('a single kernel at chosen widths, as tables', { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
+  test('one kernel at chosen widths, as tables; repeats run once', { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
     const run = await bench(
       '--quick',
       '--kernel',
-      'primes',
+      'primes,primes',
       '--workers',
       '1,2',
       '--sweep',
-      '16',
+      '16,16',
       '--no-python',
       '--out',
       out,
@@ -179,6 +180,13 @@ describe('npm run bench', () => {
     assert.match(run.stdout, /smallest task for 90% efficiency/);
     assert.match(run.stdout, /wrote .*-quick-custom\.json/);
     assert.doesNotMatch(run.stdout, /mandelbrot/);
+    // A kernel or a task count named twice runs once.
+    assert.equal(run.stdout.match(/^primes: /gm)?.length, 1);
+    assert.deepEqual(
+      run.stdout.match(/^primes +[\d,]+ /gm)?.map((row) => row.split(/ +/)[1]),
+      ['128', '16'],
+      'the model has one row per task count',
+    );
   });
 
   for (const [flags, message] of [
