@@ -136,7 +136,7 @@ export async function measureTransfer(options: {
     const mainPerTaskMs: number[] = [];
     for (const mib of options.sizesMiB) {
       const bytes = Math.max(16, Math.round(mib * MIB));
-      const count = Math.max(8, Math.min(512, Math.floor(options.totalMiB / Math.max(mib, options.totalMiB / 512))));
+      const count = mib === 0 ? 512 : Math.max(8, Math.min(512, Math.floor(options.totalMiB / mib)));
       const buffers = Array.from({ length: count }, (_, i) => new Uint8Array(bytes).fill(i & 0xff));
       const run = (): Promise<number[]> => pool.map(kernels.byteLength, buffers, { chunksize: 1 });
       const got = await run(); // warm-up, and a check that every byte arrived

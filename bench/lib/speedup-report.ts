@@ -16,7 +16,7 @@ const PEER_LABELS: Record<Peer, string> = {
   serial: 'serial loop (main thread)',
   corepool: 'corepool Pool.map',
   piscina: 'raw piscina run()',
-  python: 'python',
+  python: 'python Pool.map',
 };
 
 /**
@@ -29,7 +29,8 @@ const PEER_LABELS: Record<Peer, string> = {
  * ```
  */
 export function peerLabel(peer: Peer, pythonVersion?: string): string {
-  return peer === 'python' ? `python ${pythonVersion ?? ''} Pool.map`.replace('  ', ' ') : PEER_LABELS[peer];
+  if (peer !== 'python') return PEER_LABELS[peer];
+  return pythonVersion === undefined ? PEER_LABELS.python : `python ${pythonVersion} Pool.map`;
 }
 
 /**
