@@ -321,6 +321,11 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
     while (!this.#inputDone && (this.#draining ? this.#running : this.#slots.length) < window) {
       const slot: Slot = { settled: false, failed: false };
       let chunk: C | undefined;
+      // The input's end is noted here and reported (feeding false) only after
+      // the last chunk is launched: join() waits for feeders and running
+      // tasks, and between the two it would see no work left and stop the
+      // workers under that chunk.
+      let ended = false;
       try {
         const items: unknown[] = [];
         const want =
@@ -328,12 +333,15 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
         while (items.length < want) {
           const r = this.#input.sync ? this.#input.it.next() : await this.#input.it.next();
           if (r.done) {
-            this.#endInput();
+            ended = true;
             break;
           }
           items.push(r.value);
         }
-        if (items.length === 0) break;
+        if (items.length === 0) {
+          this.#endInput();
+          break;
+        }
         chunk = this.#source.prepare(items, this.#offset);
         this.#offset += items.length;
       } catch (err) {
@@ -359,6 +367,7 @@ class ImapIterator<C extends PreparedChunk> implements AsyncIterableIterator<unk
           this.#landed(slot);
         },
       );
+      if (ended) this.#endInput();
     }
   }
 

@@ -194,6 +194,8 @@ export class Pool {
   readonly #retiring = new Set<number>();
   #terminating: Promise<void> | undefined;
   #joining: Promise<void> | undefined;
+  /** Set when join() found no work left and destroys piscina: workers exiting from then on are expected. */
+  #stopping = false;
   /** Set once a lost worker was not replaced (it died while starting): every unfinished and later task fails with it. */
   #broken: WorkerExitError | undefined;
 
@@ -267,7 +269,7 @@ export class Pool {
     // unfinished task, and every later one, rejects.
     this.#piscina.on('workerDestroy', () => {
       setImmediate(() => {
-        if (this.#state === 'terminated' || this.#piscina.threads.length >= this.#processes) return;
+        if (this.#state === 'terminated' || this.#stopping || this.#piscina.threads.length >= this.#processes) return;
         this.#broken ??= new WorkerExitError(
           'a worker of this pool exited while starting and is not replaced: the pool cannot run tasks',
         );
@@ -518,7 +520,7 @@ export class Pool {
     if (this.#joining === undefined) {
       // As Python's task handler does, read every open imap's input to the end.
       for (const feeder of this.#feeders) feeder.drain();
-      this.#joining = this.#whenIdle().then(() => this.#terminating ?? this.#piscina.destroy());
+      this.#joining = this.#stopWhenIdle();
     }
     return this.#joining;
   }
@@ -759,9 +761,18 @@ export class Pool {
     return entry;
   }
 
-  #whenIdle(): Promise<void> {
-    if (this.#jobs.size === 0 && this.#feeders.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /**
+   * `join()`'s wait: until no task and no feeder is left, checked again after
+   * every wake-up (work a wake-up's caller adds in the same turn counts),
+   * then destroys piscina. After terminate, its promise.
+   */
+  async #stopWhenIdle(): Promise<void> {
+    while (this.#terminating === undefined && (this.#jobs.size !== 0 || this.#feeders.size !== 0)) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    if (this.#terminating !== undefined) return this.#terminating;
+    this.#stopping = true;
+    return this.#piscina.destroy();
   }
 
   /** Wakes `join()` once no work is left, or at once after terminate (`force`). */

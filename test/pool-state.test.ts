@@ -218,24 +218,32 @@ test('close() then join() after a burst of queued work loses nothing', T, async 
   }
 });
 
-test('join() does not wait for an imap reader; its results can still be read after join()', T, async () => {
-  const pool = new Pool({ processes: 2 });
-  try {
-    const it = pool.imap(tasks.square, range(100), { chunksize: 3 });
-    const got: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const r = await it.next();
-      assert.equal(r.done, false);
-      got.push(r.value as number);
+test(
+  'join() runs the rest of a partly read imap without waiting for its reader; the results are read after',
+  T,
+  async () => {
+    // The rounds repeat a race: join() once stopped the workers between the
+    // input's end and the launch of its last chunk (100 items in chunks of 3).
+    for (let round = 0; round < 25; round++) {
+      const pool = new Pool({ processes: 2 });
+      try {
+        const it = pool.imap(tasks.square, range(100), { chunksize: 3 });
+        const got: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const r = await it.next();
+          assert.equal(r.done, false);
+          got.push(r.value as number);
+        }
+        pool.close();
+        await pool.join();
+        for await (const v of it) got.push(v);
+        assert.deepEqual(got, squares(100), `round ${round}`);
+      } finally {
+        await pool.terminate();
+      }
     }
-    pool.close();
-    await pool.join();
-    for await (const v of it) got.push(v);
-    assert.deepEqual(got, squares(100));
-  } finally {
-    await pool.terminate();
-  }
-});
+  },
+);
 
 test('close() then join() resolves after breaking out of an imap over an infinite generator', T, async () => {
   const pool = new Pool({ processes: 2 });
