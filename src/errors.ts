@@ -230,6 +230,22 @@ export class DataCloneError extends defineError('DataCloneError', 'ERR_COREPOOL_
   path = '';
 }
 
+/**
+ * A pool or a process was started by the top-level code of a task module
+ * while a worker imported it (most often: tasks defined in the entry script,
+ * whose top level creates the `Pool`). Every worker would start its own
+ * threads, without end; Python raises a `RuntimeError` about its
+ * "bootstrapping phase" for the same mistake.
+ *
+ * @example
+ * ```ts
+ * // main.js — defines its tasks and makes a pool at top level: every worker throws BootstrapError
+ * export const { square } = defineTasks(import.meta.url, { square: (n: number) => n * n });
+ * if (isMainThread) console.log(await new Pool().map(square, [1, 2, 3])); // the guard that fixes it
+ * ```
+ */
+export class BootstrapError extends defineError('BootstrapError', 'ERR_COREPOOL_BOOTSTRAP') {}
+
 /** Every corepool error class by name, for rebuilding errors that crossed threads. */
 export const errorClasses: ReadonlyMap<string, new (message: string) => CorepoolError> = new Map<
   string,
@@ -253,4 +269,5 @@ export const errorClasses: ReadonlyMap<string, new (message: string) => Corepool
   ['ProcessStateError', ProcessStateError],
   ['WorkerExitError', WorkerExitError],
   ['DataCloneError', DataCloneError],
+  ['BootstrapError', BootstrapError],
 ]);

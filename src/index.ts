@@ -22,6 +22,7 @@ export {
   SimpleQueue,
 } from './channel/queue.js';
 export {
+  BootstrapError,
   BrokenBarrierError,
   BufferTooShort,
   ConnectionStateError,

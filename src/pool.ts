@@ -55,7 +55,14 @@ import {
 } from './pool-map.js';
 import { CallKind, type ReplyMessage, type RunnerData, type TaskMessage } from './protocol.js';
 import { currentRegistry } from './sync/owners.js';
-import { locate, type Runnable, type TaskArgs, type TaskLocation, type TaskResult } from './task.js';
+import {
+  checkNotBootstrapping,
+  locate,
+  type Runnable,
+  type TaskArgs,
+  type TaskLocation,
+  type TaskResult,
+} from './task.js';
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { prepare, revive } from './transfer.js';
 
@@ -204,8 +211,10 @@ export class Pool {
    *
    * @throws {TypeError|RangeError} naming the option when an option is invalid or unknown.
    * @throws {DataCloneError} when `initargs` cannot be sent to a worker.
+   * @throws {BootstrapError} when called by a task module's top-level code while a worker imports it.
    */
   constructor(options: PoolOptions = {}) {
+    checkNotBootstrapping('new Pool()');
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
     }

@@ -52,7 +52,7 @@ import { decodeError, type WireThrown } from './error-codec.js';
 import { ProcessStateError, WorkerExitError } from './errors.js';
 import { type Remote, RemoteEndpoint, remoteOf, serveOn } from './remote.js';
 import { currentRegistry } from './sync/owners.js';
-import { locate, type Runnable, resolveTask, type TaskArgs, type TaskLocation } from './task.js';
+import { checkNotBootstrapping, locate, type Runnable, resolveTask, type TaskArgs, type TaskLocation } from './task.js';
 import { threadGlobal } from './thread-global.js';
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { type Prepared, prepare, revive } from './transfer.js';
@@ -399,6 +399,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
    * @throws {ProcessStateError} when called twice ("cannot start a process twice"), or on a thread's own process object.
    * @throws {DataCloneError} when an argument (or a subclass's field) cannot be sent to another thread.
    * @throws {TypeError} when a subclass that overrides `run()` has no `static module = import.meta.url`.
+   * @throws {BootstrapError} when called by a task module's top-level code while a worker imports it.
    */
   start(): void {
     if (this.#self) {
@@ -407,6 +408,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
     if (this.#state !== 'initial') {
       throw new ProcessStateError(`cannot start a process twice: ${this.#name} was started already`);
     }
+    checkNotBootstrapping('Process.start()');
     const cls = this.#classToSend();
     const args = prepare(this.#args, 'args', undefined, 0, { proxies: true });
     let fields: Prepared | undefined;

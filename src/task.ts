@@ -7,6 +7,7 @@
  * @module
  */
 
+import { BootstrapError } from './errors.js';
 import { threadGlobal } from './thread-global.js';
 
 const kTask: unique symbol = Symbol.for('corepool.task');
@@ -161,9 +162,43 @@ function loadTypeScript(moduleUrl: string): Promise<void> {
   return typescript;
 }
 
+/** Task modules this thread is importing now (their top-level code may be running). */
+const importing = threadGlobal('corepool.importing', () => [] as string[]);
+
 async function importModule(moduleUrl: string): Promise<unknown> {
   if (/\.[cm]?tsx?$/.test(new URL(moduleUrl).pathname)) await loadTypeScript(moduleUrl);
-  return import(moduleUrl);
+  importing.push(moduleUrl);
+  try {
+    return await import(moduleUrl);
+  } finally {
+    importing.splice(importing.lastIndexOf(moduleUrl), 1);
+  }
+}
+
+/**
+ * Throws {@link BootstrapError} when `what` (starting a pool or a process)
+ * happens in the top-level code of a task module that a worker is importing:
+ * that code runs again in every worker, so each would start threads of its
+ * own, without end. Python's spawn start method raises its bootstrapping
+ * `RuntimeError` for the same mistake. A pool or process started by a task
+ * while it runs is not affected.
+ *
+ * @example
+ * ```ts
+ * checkNotBootstrapping('new Pool()'); // in a Pool's constructor
+ * ```
+ * @throws {BootstrapError} while this thread imports a task module.
+ */
+export function checkNotBootstrapping(what: string): void {
+  const moduleUrl = importing[0];
+  if (moduleUrl === undefined) return;
+  throw new BootstrapError(
+    `${what} was called while a worker thread was importing the task module ${moduleUrl}: ` +
+      'the top-level code of a module that defines tasks runs again in every worker, so each worker would ' +
+      'start threads of its own, without end. Define the tasks in a module of their own and import it from ' +
+      "the main script, or run the main code only in the main thread: `if (isMainThread) { ... }` with isMainThread from 'node:worker_threads' " +
+      "(Python's `if __name__ == '__main__':`)",
+  );
 }
 
 /**
