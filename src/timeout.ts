@@ -4,6 +4,8 @@
  * @module
  */
 
+import { describe } from './check.js';
+
 /** Longest delay a Node timer takes (about 24.8 days); longer timeouts mean "forever". */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -15,10 +17,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * ```ts
  * checkTimeout(options.timeout, 'options.timeout');
  * ```
- * @throws {RangeError} naming `what` when it is negative, NaN or not a number.
+ * @throws {TypeError} naming `what` when it is not a number; {@link RangeError} when it is negative or NaN.
  */
 export function checkTimeout(timeout: unknown, what: string): asserts timeout is number | undefined {
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0)) {
-    throw new RangeError(`${what} must be a non-negative number of milliseconds: received ${String(timeout)}`);
+    throw new (typeof timeout === 'number' ? RangeError : TypeError)(
+      `${what} must be a non-negative number of milliseconds: received ${describe(timeout)}`,
+    );
   }
 }
