@@ -78,7 +78,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * ```ts
    * const value = await pool.applyAsync(fib, [30]).get(5_000);
    * ```
-   * @throws {RangeError} (as a rejection) when `timeout` is negative or not a number.
+   * @throws {RangeError} (as a rejection) when `timeout` is negative or NaN; {@link TypeError} when it is not a number.
    */
   get(timeout?: number): Promise<T> {
     try {
@@ -102,7 +102,7 @@ export class AsyncResult<T> implements PromiseLike<T> {
    * await r.wait(100);
    * if (!r.ready()) console.log('still running');
    * ```
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {RangeError} when `timeout` is negative or NaN; {@link TypeError} when it is not a number.
    */
   async wait(timeout?: number): Promise<void> {
     checkTimeout(timeout, 'wait(timeout)');

@@ -68,6 +68,6 @@ export {
   type TaskResult,
   taskRef,
 } from './task.js';
-export { type ReviveOptions, revive } from './transfer.js';
+export { type ReviveOptions, revive, type TransferItem } from './transfer.js';
 
 import './worker-data.js';

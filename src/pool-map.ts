@@ -21,6 +21,8 @@
  * @module
  */
 
+import { checkOptions, describe } from './check.js';
+
 /** A chunk whose items were checked and prepared for posting. */
 export interface PreparedChunk {
   readonly size: number;
@@ -58,6 +60,9 @@ export interface ImapOptions {
   /** Items per task. Default: adaptive, from 1 up to about a millisecond of work per chunk. */
   chunksize?: number;
 }
+
+const mapOptions = ['chunksize', 'onProgress'] as const;
+const imapOptions = ['chunksize'] as const;
 
 /** Work per chunk that adaptive chunking aims at, in ms of worker time. */
 export const TARGET_CHUNK_MS = 1;
@@ -97,7 +102,7 @@ function checkChunksize(chunksize: unknown, what: string): number | undefined {
   if (chunksize === undefined) return undefined;
   if (typeof chunksize !== 'number' || !Number.isInteger(chunksize) || chunksize < 1) {
     throw new (typeof chunksize === 'number' ? RangeError : TypeError)(
-      `${what}: options.chunksize must be a positive integer: received ${String(chunksize)}`,
+      `${what}: options.chunksize must be a positive integer: received ${describe(chunksize)}`,
     );
   }
   return chunksize;
@@ -115,9 +120,7 @@ function iteratorOf(iterable: unknown, what: string): Source<unknown> {
     const syncIter = o[Symbol.iterator];
     if (typeof syncIter === 'function') return { sync: true, it: syncIter.call(o) };
   }
-  throw new TypeError(
-    `${what}(iterable) must be an iterable or async iterable: received ${iterable === null ? 'null' : typeof iterable}`,
-  );
+  throw new TypeError(`${what}(iterable) must be an iterable or async iterable: received ${describe(iterable)}`);
 }
 
 /** The parts one after another in one packed array. */
@@ -139,10 +142,10 @@ export async function mapAll<C extends PreparedChunk>(
   workers: number,
   what: string,
 ): Promise<unknown[]> {
-  const chunksize = checkChunksize(options.chunksize, what);
-  const onProgress = options.onProgress;
+  const { chunksize: size, onProgress } = checkOptions(options, mapOptions, `Pool.${what}()`) as MapOptions;
+  const chunksize = checkChunksize(size, what);
   if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError(`${what}: options.onProgress must be a function: received ${typeof onProgress}`);
+    throw new TypeError(`${what}: options.onProgress must be a function: received ${describe(onProgress)}`);
   }
   const input = Array.isArray(iterable) ? { sync: true as const, it: undefined } : iteratorOf(iterable, what);
   // One feeder per call: the pool keeps feeders in a Set.
@@ -412,6 +415,6 @@ export function imapIterator<C extends PreparedChunk>(
   ordered: boolean,
   what: string,
 ): AsyncIterableIterator<unknown> {
-  const chunksize = checkChunksize(options.chunksize, what);
+  const chunksize = checkChunksize(checkOptions(options, imapOptions, `Pool.${what}()`).chunksize, what);
   return new ImapIterator(source, iteratorOf(iterable, what), ordered, chunksize);
 }

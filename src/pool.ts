@@ -31,9 +31,10 @@
  */
 
 import { availableParallelism } from 'node:os';
-import type { ResourceLimits, TransferListItem, Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { AsyncResult, quiet } from './async-result.js';
+import { checkFunction, checkOptions, describe, positiveInt } from './check.js';
 import { decodeError } from './error-codec.js';
 import {
   DataCloneError,
@@ -64,7 +65,7 @@ import {
   type TaskResult,
 } from './task.js';
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
-import { prepare, revive } from './transfer.js';
+import { checkTransferList, prepare, revive, type TransferItem } from './transfer.js';
 
 // piscina's entry (a CommonJS shim that imports workers/runner): built, it is
 // JavaScript; run from source (through tsx), TypeScript.
@@ -107,7 +108,7 @@ export interface ApplyOptions<R> {
   /** Called with the error on failure (as Python's `error_callback`). */
   errorCallback?: (error: unknown) => void;
   /** Objects in `args` to move rather than copy (ArrayBuffers, MessagePorts). */
-  transfer?: readonly TransferListItem[];
+  transfer?: readonly TransferItem[];
   /** Aborting cancels the task (a running one has its worker replaced); it rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** Stop the task after this many ms; it rejects with `TimeoutError` (its worker is replaced). */
@@ -133,7 +134,7 @@ interface Job {
 interface PoolChunk extends PreparedChunk {
   readonly message: TaskMessage;
   /** Ports of the proxied objects in the chunk (transfer.ts), moved with it. */
-  readonly transfer: readonly TransferListItem[] | undefined;
+  readonly transfer: readonly TransferItem[] | undefined;
 }
 
 interface ThreadEntry {
@@ -144,31 +145,34 @@ interface ThreadEntry {
   done: number;
 }
 
-const knownOptions = new Set([
-  'processes',
-  'initializer',
-  'initargs',
-  'maxTasksPerChild',
-  'maxQueue',
-  'resourceLimits',
-]);
+const poolOptions = ['processes', 'initializer', 'initargs', 'maxTasksPerChild', 'maxQueue', 'resourceLimits'] as const;
+const applyOptions = ['callback', 'errorCallback', 'transfer', 'signal', 'timeout'] as const;
+const mapAsyncOptions = ['chunksize', 'onProgress', 'callback', 'errorCallback'] as const;
+/** The keys of `new Worker()`'s `resourceLimits`: each a positive number of megabytes. */
+const resourceLimitKeys = [
+  'maxOldGenerationSizeMb',
+  'maxYoungGenerationSizeMb',
+  'codeRangeSizeMb',
+  'stackSizeMb',
+] as const;
 const kQueueOptions: symbol = Piscina.queueOptionsSymbol;
 /** piscina.run() options of a task with no transfer list and no signal: one shared object, not three per task. */
 const noRunOptions = Object.freeze({});
 
-function positiveInt(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new (typeof value === 'number' ? RangeError : TypeError)(
-      `${what} must be a positive integer: received ${String(value)}`,
-    );
+/** Checks `resourceLimits`: an object of known keys, each a positive number (Worker ignores others silently). */
+function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
+  if (limits === undefined) return undefined;
+  const checked = checkOptions(limits, resourceLimitKeys, 'Pool resourceLimits', 'options.resourceLimits');
+  for (const key of resourceLimitKeys) {
+    const value = checked[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new (typeof value === 'number' ? RangeError : TypeError)(
+        `options.resourceLimits.${key} must be a positive number of megabytes: received ${describe(value)}`,
+      );
+    }
   }
-  return value;
-}
-
-function checkFunction(value: unknown, what: string): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`${what} must be a function: received ${typeof value}`);
-  }
+  return limits as ResourceLimits;
 }
 
 /**
@@ -193,6 +197,7 @@ export class Pool {
   readonly #processes: number;
   readonly #maxTasksPerChild: number;
   readonly #maxQueue: number;
+  readonly #resourceLimits: ResourceLimits | undefined;
   #state: PoolState = 'running';
   readonly #jobs = new Set<Job>();
   readonly #feeders = new Set<Feeder>();
@@ -215,15 +220,9 @@ export class Pool {
    */
   constructor(options: PoolOptions = {}) {
     checkNotBootstrapping('new Pool()');
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!knownOptions.has(key)) {
-        throw new TypeError(`options.${key} is not a Pool option (known: ${[...knownOptions].join(', ')})`);
-      }
-    }
-    const { processes, initializer, initargs, maxTasksPerChild, maxQueue, resourceLimits } = options;
+    const { processes, initializer, initargs, maxTasksPerChild, maxQueue } = checkOptions(options, poolOptions, 'Pool');
+    const resourceLimits = checkResourceLimits(options.resourceLimits);
+    this.#resourceLimits = resourceLimits;
     this.#processes = processes === undefined ? cpuCount() : positiveInt(processes, 'options.processes');
     this.#maxTasksPerChild =
       maxTasksPerChild === undefined || maxTasksPerChild === null
@@ -233,19 +232,16 @@ export class Pool {
       this.#maxQueue = Number.POSITIVE_INFINITY;
     } else if (typeof maxQueue !== 'number' || !Number.isInteger(maxQueue) || maxQueue < 0) {
       throw new (typeof maxQueue === 'number' ? RangeError : TypeError)(
-        `options.maxQueue must be a non-negative integer or Infinity: received ${String(maxQueue)}`,
+        `options.maxQueue must be a non-negative integer or Infinity: received ${describe(maxQueue)}`,
       );
     } else {
       this.#maxQueue = maxQueue;
-    }
-    if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
-      throw new TypeError(`options.resourceLimits must be an object: received ${String(resourceLimits)}`);
     }
     let workerData: RunnerData = { registry: currentRegistry() };
     if (initializer !== undefined) {
       const where = locate(initializer, 'options.initializer');
       if (initargs !== undefined && !Array.isArray(initargs)) {
-        throw new TypeError(`options.initargs must be an array: received ${typeof initargs}`);
+        throw new TypeError(`options.initargs must be an array: received ${describe(initargs)}`);
       }
       const prepared = prepare(initargs ?? [], 'options.initargs');
       workerData = {
@@ -320,13 +316,17 @@ export class Pool {
     this.#checkOpen();
     const where = locate(fn, 'applyAsync(fn)');
     if (!Array.isArray(args))
-      throw new TypeError(`applyAsync(args) must be an array of arguments: received ${typeof args}`);
-    const { callback, errorCallback, transfer, signal, timeout } = options;
+      throw new TypeError(`applyAsync(args) must be an array of arguments: received ${describe(args)}`);
+    const { callback, errorCallback, transfer, signal, timeout } = checkOptions(
+      options,
+      applyOptions,
+      'Pool.apply()',
+    ) as ApplyOptions<TaskResult<F>>;
     checkFunction(callback, 'options.callback');
     checkFunction(errorCallback, 'options.errorCallback');
-    if (transfer !== undefined && !Array.isArray(transfer)) throw new TypeError('options.transfer must be an array');
+    checkTransferList(transfer, 'options.transfer');
     if (signal !== undefined && !(signal instanceof AbortSignal))
-      throw new TypeError('options.signal must be an AbortSignal');
+      throw new TypeError(`options.signal must be an AbortSignal: received ${describe(signal)}`);
     checkTimeout(timeout, 'options.timeout');
     if (this.#jobs.size >= this.#processes + this.#maxQueue) {
       throw new QueueFull(
@@ -560,10 +560,11 @@ export class Pool {
     return Math.max(1, Math.min(this.#processes * 2, this.#processes + this.#maxQueue));
   }
 
-  #source(where: TaskLocation, kind: CallKind): ChunkSource<PoolChunk> {
+  #source(where: TaskLocation, kind: CallKind, what: string): ChunkSource<PoolChunk> {
     return {
       window: this.#window(),
       prepare: (items, offset) => {
+        if (kind === CallKind.Starmap) checkArgLists(items, offset, what);
         const prepared = prepare(items, 'items', undefined, offset, { proxies: true });
         const message: TaskMessage = { m: where.module, n: where.name, a: prepared.value, k: kind, s: prepared.shared };
         return { size: items.length, offset, message, transfer: prepared.transfer };
@@ -593,7 +594,7 @@ export class Pool {
     try {
       this.#checkOpen();
       const where = locate(fn, `${what}(fn)`);
-      return mapAll(this.#source(where, kind), iterable, options, this.#processes, what);
+      return mapAll(this.#source(where, kind, what), iterable, options, this.#processes, what);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -608,10 +609,14 @@ export class Pool {
   ): AsyncResult<unknown[]> {
     this.#checkOpen();
     const where = locate(fn, `${what}(fn)`);
-    const { callback, errorCallback, ...mapOptions } = options;
+    const { callback, errorCallback, ...mapOptions } = checkOptions(
+      options,
+      mapAsyncOptions,
+      `Pool.${what}()`,
+    ) as MapAsyncOptions<never>;
     checkFunction(callback, 'options.callback');
     checkFunction(errorCallback, 'options.errorCallback');
-    const promise = mapAll(this.#source(where, kind), iterable, mapOptions, this.#processes, what);
+    const promise = mapAll(this.#source(where, kind, what), iterable, mapOptions, this.#processes, what);
     return settleWith(promise, callback as ((value: unknown[]) => void) | undefined, errorCallback);
   }
 
@@ -624,7 +629,7 @@ export class Pool {
   ): AsyncIterableIterator<unknown> {
     this.#checkOpen();
     const where = locate(fn, `${what}(fn)`);
-    return imapIterator(this.#source(where, CallKind.Map), iterable, options, ordered, what);
+    return imapIterator(this.#source(where, CallKind.Map, what), iterable, options, ordered, what);
   }
 
   /**
@@ -633,7 +638,7 @@ export class Pool {
    */
   #run<T>(
     message: TaskMessage,
-    transfer: readonly TransferListItem[] | undefined,
+    transfer: readonly TransferItem[] | undefined,
     signal: AbortSignal | undefined,
     timeout: number | undefined,
     accept: (reply: ReplyMessage) => T,
@@ -684,7 +689,7 @@ export class Pool {
           transfer === undefined && effective === undefined
             ? noRunOptions
             : {
-                ...(transfer === undefined ? {} : { transferList: transfer as TransferListItem[] }),
+                ...(transfer === undefined ? {} : { transferList: transfer as TransferItem[] }),
                 ...(effective === undefined ? {} : { signal: effective }),
               },
         )
@@ -714,10 +719,16 @@ export class Pool {
       job.reject(postFailure(err, message));
       return;
     }
-    void entry.exit.then((exitCode) => {
+    void entry.exit.then((code) => {
+      const outOfMemory = (err as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      // Node stops a worker that reaches its heap limit with exit code 1; a
+      // 0 seen here would misread as a clean exit, so it is never reported.
+      const exitCode = outOfMemory && code === 0 ? 1 : code;
       const cause = err instanceof Error && !/^worker exited/.test(err.message) ? `: ${err.message}` : '';
       const error = new WorkerExitError(
-        `the worker (thread ${entry.threadId}) running task ${message.n} exited with code ${exitCode}${cause}`,
+        outOfMemory
+          ? `the worker (thread ${entry.threadId}) running task ${message.n} ran out of memory under options.resourceLimits ${JSON.stringify(this.#resourceLimits ?? {})} and was stopped (exit code ${exitCode})${cause}`
+          : `the worker (thread ${entry.threadId}) running task ${message.n} exited with code ${exitCode}${cause}`,
         { cause: err },
       );
       error.exitCode = exitCode;
@@ -790,6 +801,18 @@ export class Pool {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/** Checks that every item of a starmap chunk is an argument list (the worker spreads it into the task). */
+function checkArgLists(items: readonly unknown[], offset: number, what: string): void {
+  for (let i = 0; i < items.length; i++) {
+    if (!Array.isArray(items[i])) {
+      throw new TypeError(
+        `${what}: item ${offset + i} must be an array of arguments for the task: received ${describe(items[i])}` +
+          ' (for one argument per item, use map)',
+      );
+    }
   }
 }
 

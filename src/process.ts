@@ -48,6 +48,7 @@ import {
   Worker,
   type WorkerOptions,
 } from 'node:worker_threads';
+import { checkBoolean, checkOptions, describe } from './check.js';
 import { decodeError, type WireThrown } from './error-codec.js';
 import { ProcessStateError, WorkerExitError } from './errors.js';
 import { type Remote, RemoteEndpoint, remoteOf, serveOn } from './remote.js';
@@ -144,7 +145,7 @@ const thread = threadGlobal<ThreadProcesses>('corepool.processes', () => ({
   channel: undefined,
 }));
 
-const knownOptions = new Set(['target', 'args', 'name', 'daemon']);
+const processOptions = ['target', 'args', 'name', 'daemon'] as const;
 type ProcessState = 'initial' | 'started' | 'exited';
 type ProcessClass = (abstract new (...args: never[]) => Process) & { readonly module?: unknown };
 
@@ -226,25 +227,15 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
       this.#args = init.args ?? [];
       return;
     }
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
-    }
-    for (const key of Object.keys(options)) {
-      if (!knownOptions.has(key)) {
-        throw new TypeError(`options.${key} is not a Process option (known: ${[...knownOptions].join(', ')})`);
-      }
-    }
-    const { target, args, name, daemon } = options;
+    const { target, args, name, daemon } = checkOptions(options, processOptions, 'Process') as ProcessOptions<F>;
     this.#target = target === undefined ? undefined : locate(target, 'options.target');
     if (args !== undefined && !Array.isArray(args)) {
-      throw new TypeError(`options.args must be an array of arguments: received ${typeof args}`);
+      throw new TypeError(`options.args must be an array of arguments: received ${describe(args)}`);
     }
     if (name !== undefined && typeof name !== 'string') {
-      throw new TypeError(`options.name must be a string: received ${typeof name}`);
+      throw new TypeError(`options.name must be a string: received ${describe(name)}`);
     }
-    if (daemon !== undefined && typeof daemon !== 'boolean') {
-      throw new TypeError(`options.daemon must be a boolean: received ${typeof daemon}`);
-    }
+    checkBoolean(daemon, 'options.daemon');
     this.#self = false;
     this.#args = [...((args as readonly unknown[] | undefined) ?? [])];
     this.#identity = [...thread.identity, ++thread.counter];
@@ -267,7 +258,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
   }
 
   set name(value: string) {
-    if (typeof value !== 'string') throw new TypeError(`name must be a string: received ${typeof value}`);
+    if (typeof value !== 'string') throw new TypeError(`name must be a string: received ${describe(value)}`);
     this.#name = value;
   }
 
@@ -291,7 +282,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
   set daemon(value: boolean) {
     if (this.#state !== 'initial')
       throw new ProcessStateError(`process has already started: ${this.#name}.daemon is fixed`);
-    if (typeof value !== 'boolean') throw new TypeError(`daemon must be a boolean: received ${typeof value}`);
+    if (typeof value !== 'boolean') throw new TypeError(`daemon must be a boolean: received ${describe(value)}`);
     this.#daemon = value;
   }
 
@@ -474,7 +465,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
    * if (p.isAlive()) await p.terminate();
    * ```
    * @throws {ProcessStateError} (as a rejection) before `start()` ("can only join a started process"), or on a thread's own process object.
-   * @throws {RangeError} (as a rejection) when `timeout` is negative or not a number.
+   * @throws {RangeError} (as a rejection) when `timeout` is negative or NaN; {@link TypeError} when it is not a number.
    */
   async join(timeout?: number): Promise<void> {
     if (this.#self) {
@@ -569,7 +560,7 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
     }
     if (typeof module !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(module)) {
       throw new TypeError(
-        `${what}.module must be the URL of the module that exports the class, such as import.meta.url: received ${typeof module === 'string' ? JSON.stringify(module) : typeof module}`,
+        `${what}.module must be the URL of the module that exports the class, such as import.meta.url: received ${describe(module)}`,
       );
     }
     if (!Ctor.name) {
@@ -707,7 +698,7 @@ export function expose(obj: object): () => void {
   }
   if (channel.exposed) throw new ProcessStateError('expose() was already called in this process');
   if ((typeof obj !== 'object' && typeof obj !== 'function') || obj === null) {
-    throw new TypeError(`expose(obj) must be an object or a function: received ${obj === null ? 'null' : typeof obj}`);
+    throw new TypeError(`expose(obj) must be an object or a function: received ${describe(obj)}`);
   }
   channel.exposed = true;
   serveOn(obj, channel.port);

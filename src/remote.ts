@@ -43,6 +43,7 @@ import {
   transferHandlers,
   wrap,
 } from 'comlink';
+import { describe } from './check.js';
 import { decodeError, encodeError, type WireThrown } from './error-codec.js';
 
 export type { ProxyMarked, Remote };
@@ -98,9 +99,7 @@ export const releaseProxy: typeof comlinkReleaseProxy = comlinkReleaseProxy;
  */
 export function proxy<T extends object>(value: T): T & ProxyMarked {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
-    throw new TypeError(
-      `proxy(value) must be an object or a function: received ${value === null ? 'null' : typeof value}`,
-    );
+    throw new TypeError(`proxy(value) must be an object or a function: received ${describe(value)}`);
   }
   return comlinkProxy(value);
 }
@@ -181,7 +180,7 @@ export function serveOn(value: object, port: MessagePort): void {
  */
 export function wrapPort(port: unknown): Remote<unknown> {
   if (!(port instanceof MessagePort)) {
-    throw new TypeError(`invalid handle: a proxied object travels as a MessagePort, received ${typeof port}`);
+    throw new TypeError(`invalid handle: a proxied object travels as a MessagePort, received ${describe(port)}`);
   }
   const endpoint = new RemoteEndpoint(
     port,

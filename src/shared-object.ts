@@ -20,6 +20,7 @@
  */
 
 import { inspect } from 'node:util';
+import { describe } from './check.js';
 import { adoptRegistry, currentRegistry } from './sync/owners.js';
 import { kShare, MARKER, type Shareable, type ShareDescriptor } from './transfer.js';
 
@@ -73,11 +74,11 @@ export function allocate(tag: number, words: number): SharedState {
 export function attach(state: SharedState, tag: number, words: number, kind: string): Int32Array {
   const { buffer, byteOffset } = (state ?? {}) as Partial<SharedState>;
   if (!(buffer instanceof SharedArrayBuffer)) {
-    throw new TypeError(`invalid handle: ${withArticle(kind)} needs a SharedArrayBuffer, received ${typeof buffer}`);
+    throw new TypeError(`invalid handle: ${withArticle(kind)} needs a SharedArrayBuffer, received ${describe(buffer)}`);
   }
   if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 4 !== 0) {
     throw new TypeError(
-      `invalid handle: byteOffset must be a non-negative multiple of 4, received ${String(byteOffset)}`,
+      `invalid handle: byteOffset must be a non-negative multiple of 4, received ${describe(byteOffset)}`,
     );
   }
   if (byteOffset + words * 4 > buffer.byteLength) {

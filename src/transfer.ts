@@ -38,9 +38,10 @@
  * @module
  */
 
+import type { FileHandle } from 'node:fs/promises';
 import { types } from 'node:util';
-import type { TransferListItem } from 'node:worker_threads';
 import { MessagePort } from 'node:worker_threads';
+import { describe } from './check.js';
 import { DataCloneError } from './errors.js';
 import { exposeOnChannel, isProxyMarked, PROXY_KIND, wrapPort } from './remote.js';
 import { threadGlobal } from './thread-global.js';
@@ -78,6 +79,47 @@ const revivers = threadGlobal('corepool.revivers', () => new Map<string, Reviver
  */
 export function registerShareable(kind: string, reviveFn: Reviver): void {
   revivers.set(kind, reviveFn);
+}
+
+/**
+ * What a transfer list may hold: objects that move to the receiving thread
+ * (the sender loses them) instead of being copied. A typed array is not one:
+ * list its `.buffer`. (corepool's own type: newer `@types/node` no longer
+ * exports `TransferListItem`.)
+ */
+export type TransferItem = ArrayBuffer | MessagePort | FileHandle | ReadableStream | WritableStream | TransformStream;
+
+/**
+ * Checks a transfer list given by a user: an array of {@link TransferItem}s.
+ * Catches the usual mistakes with a message saying what to do.
+ *
+ * @example
+ * ```ts
+ * checkTransferList([bytes.buffer], 'options.transfer'); // fine
+ * checkTransferList([bytes], 'options.transfer'); // TypeError: options.transfer[0] is a Uint8Array view…: list its .buffer
+ * ```
+ * @throws {TypeError} when `list` is not an array, or an entry is a view, a SharedArrayBuffer or not an object.
+ */
+export function checkTransferList(list: unknown, what: string): asserts list is readonly TransferItem[] | undefined {
+  if (list === undefined) return;
+  if (!Array.isArray(list)) {
+    throw new TypeError(`${what} must be an array of ArrayBuffers or MessagePorts: received ${describe(list)}`);
+  }
+  for (const [i, item] of list.entries()) {
+    if (ArrayBuffer.isView(item)) {
+      throw new TypeError(
+        `${what}[${i}] is a ${item.constructor.name} view, which cannot be transferred: list its .buffer (the ArrayBuffer under it) instead`,
+      );
+    }
+    if (item instanceof SharedArrayBuffer) {
+      throw new TypeError(
+        `${what}[${i}] is a SharedArrayBuffer, which is shared, never transferred: leave it out of ${what}`,
+      );
+    }
+    if ((typeof item !== 'object' && typeof item !== 'function') || item === null) {
+      throw new TypeError(`${what}[${i}] must be an ArrayBuffer or a MessagePort: received ${describe(item)}`);
+    }
+  }
 }
 
 /** Result of {@link prepare}. */
@@ -347,7 +389,7 @@ function primitivesOnly(a: readonly unknown[]): boolean {
 export function prepare(
   value: unknown,
   root: string,
-  transfer?: readonly TransferListItem[],
+  transfer?: readonly TransferItem[],
   indexOffset = 0,
   options?: PrepareOptions,
 ): Prepared {
@@ -374,7 +416,7 @@ export function prepare(
 function withProxies(
   value: unknown,
   root: string,
-  transfer: readonly TransferListItem[] | undefined,
+  transfer: readonly TransferItem[] | undefined,
   indexOffset: number,
 ): Prepared {
   const proxied = new Map<object, { readonly [MARKER]: string; readonly state: MessagePort }>();

@@ -210,13 +210,22 @@ test('a failed AsyncResult that nobody reads causes no unhandledRejection', T, a
   }
 });
 
-test('a bad timeout is refused with a RangeError', T, async () => {
-  await using pool = new Pool({ processes: 1 });
-  const r = pool.applyAsync(tasks.square, [2]);
-  for (const bad of [-1, Number.NaN, '10' as unknown as number]) {
-    // Thrown or rejected: either way the caller gets a RangeError naming the timeout.
-    await assert.rejects(async () => r.get(bad), { name: 'RangeError', message: /timeout/ });
-    await assert.rejects(async () => r.wait(bad), { name: 'RangeError', message: /timeout/ });
-  }
-  assert.equal(await r.get(), 4);
-});
+test(
+  'a bad timeout is refused: RangeError when out of range, TypeError (showing the type) when not a number',
+  T,
+  async () => {
+    await using pool = new Pool({ processes: 1 });
+    const r = pool.applyAsync(tasks.square, [2]);
+    for (const [bad, name, shown] of [
+      [-1, 'RangeError', 'received -1'],
+      [Number.NaN, 'RangeError', 'received NaN'],
+      ['10', 'TypeError', 'received the string "10"'],
+    ] as const) {
+      // Thrown or rejected: either way the caller gets the error naming the timeout.
+      const message = new RegExp(`\\(timeout\\) must be a non-negative number of milliseconds: ${shown}$`);
+      await assert.rejects(async () => r.get(bad as number), { name, message });
+      await assert.rejects(async () => r.wait(bad as number), { name, message });
+    }
+    assert.equal(await r.get(), 4);
+  },
+);

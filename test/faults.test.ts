@@ -58,6 +58,12 @@ function assertWorkerExit(err: unknown, crash: Crash, where = ''): number {
     case 'oom':
       assert.equal(err.exitCode, 1, `${where}exitCode`);
       assert.equal((err.cause as { code?: unknown } | undefined)?.code, 'ERR_WORKER_OUT_OF_MEMORY', `${where}cause`);
+      assert.match(
+        err.message,
+        /ran out of memory under options\.resourceLimits \{"maxOldGenerationSizeMb":32,"maxYoungGenerationSizeMb":4\} and was stopped \(exit code 1\)/,
+        where,
+      );
+      assert.doesNotMatch(err.message, /code 0\b/, where);
       break;
   }
   return err.threadId;

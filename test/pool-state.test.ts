@@ -572,12 +572,179 @@ test('every invalid option throws TypeError or RangeError naming the option', ()
     ['initargs an object', { initializer: tasks.init, initargs: { 0: 1 } }, 'TypeError', /options\.initargs/],
     ['initargs without initializer', { initargs: [1] }, 'TypeError', /options\.initargs/],
     ['resourceLimits a number', { resourceLimits: 5 }, 'TypeError', /options\.resourceLimits/],
+    [
+      'resourceLimits with a misspelt key',
+      { resourceLimits: { maxOldGenSizeMb: 64 } },
+      'TypeError',
+      /options\.resourceLimits\.maxOldGenSizeMb is not a Pool resourceLimits option \(known: maxOldGenerationSizeMb/,
+    ],
+    [
+      'resourceLimits with a string value',
+      { resourceLimits: { maxOldGenerationSizeMb: '64' } },
+      'TypeError',
+      /options\.resourceLimits\.maxOldGenerationSizeMb must be a positive number of megabytes: received the string "64"/,
+    ],
+    [
+      'resourceLimits with a negative value',
+      { resourceLimits: { stackSizeMb: -1 } },
+      'RangeError',
+      /options\.resourceLimits\.stackSizeMb must be a positive number of megabytes: received -1/,
+    ],
+    [
+      'resourceLimits an array',
+      { resourceLimits: [64] },
+      'TypeError',
+      /options\.resourceLimits must be an object: received an array of 1/,
+    ],
     ['options null', null, 'TypeError', /options/],
     ['options a number', 5, 'TypeError', /options/],
   ];
   for (const [label, options, name, message] of cases) {
     assert.throws(() => new Pool(options as PoolOptions), { name, message }, label);
   }
+});
+
+test('a received value is shown with its type: processes \'4\' is the string "4", not 4', () => {
+  assert.throws(() => new Pool({ processes: '4' as unknown as number }), {
+    name: 'TypeError',
+    message: 'options.processes must be a positive integer: received the string "4"',
+  });
+  assert.throws(() => new Pool({ maxQueue: '1' as unknown as number }), {
+    message: 'options.maxQueue must be a non-negative integer or Infinity: received the string "1"',
+  });
+  assert.throws(() => new Pool({ processes: 1, initializer: tasks.init, initargs: 'x' as unknown as unknown[] }), {
+    message: 'options.initargs must be an array: received the string "x"',
+  });
+  assert.throws(() => new Pool([] as PoolOptions), {
+    message: 'Pool: options must be an object: received an array of 0',
+  });
+  assert.throws(() => new Pool({ maxtasksperchild: 2 } as PoolOptions), {
+    message: /options\.maxtasksperchild is not a Pool option \(known: .*\); did you mean maxTasksPerChild\?$/,
+  });
+});
+
+test(
+  'per-call options of every Pool method are checked: unknown keys and non-objects throw before anything runs',
+  T,
+  async () => {
+    await using pool = new Pool({ processes: 1 });
+    const bad = (o: unknown) => o as never;
+    const sync: [string, () => unknown, RegExp][] = [
+      [
+        'applyAsync unknown',
+        () => pool.applyAsync(tasks.square, [1], bad({ bogus: 1 })),
+        /^options\.bogus is not a Pool\.apply\(\) option \(known: callback, errorCallback, transfer, signal, timeout\)$/,
+      ],
+      [
+        'applyAsync misspelt',
+        () => pool.applyAsync(tasks.square, [1], bad({ timout: 5 })),
+        /options\.timout .*did you mean timeout\?/,
+      ],
+      [
+        'applyAsync a number',
+        () => pool.applyAsync(tasks.square, [1], bad(5)),
+        /^Pool\.apply\(\): options must be an object: received 5$/,
+      ],
+      [
+        'applyAsync null',
+        () => pool.applyAsync(tasks.square, [1], bad(null)),
+        /options must be an object: received null/,
+      ],
+      ['applyAsync a string', () => pool.applyAsync(tasks.square, [1], bad('fast')), /received the string "fast"/],
+      [
+        'mapAsync unknown',
+        () => pool.mapAsync(tasks.square, [1], bad({ chunkSize: 2 })),
+        /options\.chunkSize is not a Pool\.mapAsync\(\) option .*did you mean chunksize\?/,
+      ],
+      [
+        'starmapAsync a number',
+        () => pool.starmapAsync(tasks.add, [[1, 2]], bad(3)),
+        /Pool\.starmapAsync\(\): options must be an object: received 3/,
+      ],
+      [
+        'imap unknown',
+        () => pool.imap(tasks.square, [1], bad({ ordered: false })),
+        /options\.ordered is not a Pool\.imap\(\) option \(known: chunksize\)/,
+      ],
+      [
+        'imapUnordered a boolean',
+        () => pool.imapUnordered(tasks.square, [1], bad(true)),
+        /options must be an object: received true/,
+      ],
+      [
+        'signal not an AbortSignal',
+        () => pool.applyAsync(tasks.square, [1], bad({ signal: {} })),
+        /options\.signal must be an AbortSignal: received an object/,
+      ],
+    ];
+    for (const [label, call, message] of sync) assert.throws(call, { name: 'TypeError', message }, label);
+    const rejected: [string, () => Promise<unknown>, RegExp][] = [
+      [
+        'apply unknown',
+        () => pool.apply(tasks.square, [1], bad({ bogus: true })),
+        /options\.bogus is not a Pool\.apply\(\) option/,
+      ],
+      [
+        'map unknown',
+        () => pool.map(tasks.square, [1], bad({ chunk: 1 })),
+        /options\.chunk is not a Pool\.map\(\) option \(known: chunksize, onProgress\)/,
+      ],
+      [
+        'map a string',
+        () => pool.map(tasks.square, [1], bad('x')),
+        /Pool\.map\(\): options must be an object: received the string "x"/,
+      ],
+      [
+        'starmap unknown',
+        () => pool.starmap(tasks.add, [[1, 2]], bad({ callback: () => {} })),
+        /options\.callback is not a Pool\.starmap\(\) option/,
+      ],
+    ];
+    for (const [label, call, message] of rejected) await assert.rejects(call(), { name: 'TypeError', message }, label);
+    // The pool still works and ran none of the refused calls.
+    assert.equal(await pool.apply(tasks.square, [7]), 49);
+  },
+);
+
+test('starmap with an item that is not an argument list rejects naming the item, before any task runs', T, async () => {
+  await using pool = new Pool({ processes: 1 });
+  const items = [[1, 2], [3, 4], 5, [6, 7]] as unknown as [number, number][];
+  for (const call of [() => pool.starmap(tasks.add, items), () => pool.starmapAsync(tasks.add, items).get()]) {
+    await assert.rejects(call(), {
+      name: 'TypeError',
+      message:
+        /^starmap(Async)?: item 2 must be an array of arguments for the task: received 5 \(for one argument per item, use map\)$/,
+    });
+  }
+  await assert.rejects(pool.starmap(tasks.add, ['ab'] as unknown as [number, number][], { chunksize: 1 }), {
+    message: /item 0 must be an array of arguments for the task: received the string "ab"/,
+  });
+});
+
+test('a typed array in options.transfer is refused, saying to list its .buffer', T, async () => {
+  await using pool = new Pool({ processes: 1 });
+  const bytes = new Uint8Array(8);
+  assert.throws(() => pool.applyAsync(poolTasks.byteSum, [bytes.buffer], { transfer: [bytes as never] }), {
+    name: 'TypeError',
+    message: /^options\.transfer\[0\] is a Uint8Array view, which cannot be transferred: list its \.buffer/,
+  });
+  assert.throws(
+    () => pool.applyAsync(poolTasks.byteSum, [bytes.buffer], { transfer: [new SharedArrayBuffer(8) as never] }),
+    {
+      message: /options\.transfer\[0\] is a SharedArrayBuffer, which is shared, never transferred/,
+    },
+  );
+  assert.throws(() => pool.applyAsync(poolTasks.byteSum, [bytes.buffer], { transfer: bytes.buffer as never }), {
+    message: /options\.transfer must be an array of ArrayBuffers or MessagePorts: received an instance of ArrayBuffer/,
+  });
+  assert.throws(() => pool.applyAsync(poolTasks.byteSum, [bytes.buffer], { transfer: [7 as never] }), {
+    message: /options\.transfer\[0\] must be an ArrayBuffer or a MessagePort: received 7/,
+  });
+  assert.equal(bytes.buffer.byteLength, 8, 'nothing was moved');
+  assert.deepEqual(await pool.apply(poolTasks.byteSum, [bytes.buffer], { transfer: [bytes.buffer] }), {
+    sum: 0,
+    length: 8,
+  });
 });
 
 test('valid edge options are accepted', T, async () => {

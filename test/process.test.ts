@@ -354,14 +354,29 @@ test('bad targets and options are refused at construction, naming the option', (
   // @ts-expect-error: name is a string
   assert.throws(() => new Process({ name: 7 }), /options\.name must be a string/);
   // @ts-expect-error: daemon is a boolean
-  assert.throws(() => new Process({ daemon: 'yes' }), /options\.daemon must be a boolean/);
+  assert.throws(() => new Process({ daemon: 'yes' }), /options\.daemon must be a boolean: received the string "yes"$/);
   // @ts-expect-error: options is an object
-  assert.throws(() => new Process(null), /options must be an object/);
+  assert.throws(() => new Process(null), /options must be an object: received null$/);
+  // @ts-expect-error: options is an object
+  assert.throws(() => new Process('worker'), /options must be an object: received the string "worker"$/);
+  assert.throws(
+    // @ts-expect-error: not an option
+    () => new Process({ target: processTasks.nothing, arg: [1] }),
+    {
+      name: 'TypeError',
+      message: /^options\.arg is not a Process option \(known: target, args, name, daemon\); did you mean args\?$/,
+    },
+  );
+  // @ts-expect-error: name is a string
+  assert.throws(() => new Process({ name: 7 }), /options\.name must be a string: received 7$/);
   const p = new Process();
-  assert.throws(() => {
-    // @ts-expect-error: daemon is a boolean
-    p.daemon = 1;
-  }, TypeError);
+  assert.throws(
+    () => {
+      // @ts-expect-error: daemon is a boolean
+      p.daemon = 1;
+    },
+    { name: 'TypeError', message: 'daemon must be a boolean: received 1' },
+  );
 });
 
 test('an argument that cannot cross threads is refused by start() with DataCloneError; nothing starts', T, () => {
