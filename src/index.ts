@@ -40,7 +40,7 @@ export {
   TimeoutError,
   WorkerExitError,
 } from './errors.js';
-export { type ApplyOptions, cpuCount, type MapAsyncOptions, Pool, type PoolOptions } from './pool.js';
+export { type ApplyOptions, cpuCount, type MapAsyncOptions, type OneArgument, Pool, type PoolOptions } from './pool.js';
 export type { ImapOptions, MapOptions } from './pool-map.js';
 export { activeChildren, currentProcess, expose, Process, type ProcessOptions } from './process.js';
 export { type Callback, type ProxyMarked, proxy, type Remote, releaseProxy } from './remote.js';

@@ -101,6 +101,19 @@ export interface PoolOptions {
   resourceLimits?: ResourceLimits;
 }
 
+/**
+ * `unknown` for a task that can be called with one argument, as `map`,
+ * `imap` and `imapUnordered` call it (one item each); otherwise a type no
+ * task matches, whose key says to use `starmap`: a task of two parameters
+ * given to `map` would run with the second one `undefined`.
+ */
+export type OneArgument<F> =
+  [TaskArgs<F>[0]] extends TaskArgs<F>
+    ? unknown
+    : {
+        readonly 'map, imap and imapUnordered call the task with one argument per item: use starmap for a task of several parameters': never;
+      };
+
 /** Per-call options of {@link Pool.applyAsync} and {@link Pool.apply}. */
 export interface ApplyOptions<R> {
   /** Called with the result on success (as Python's `callback`). */
@@ -379,7 +392,7 @@ export class Pool {
    * @throws {DataCloneError} (as a rejection, before anything runs) naming the item that cannot be sent.
    */
   async map<F extends Runnable>(
-    fn: F,
+    fn: F & OneArgument<F>,
     iterable: Iterable<TaskArgs<F>[0]> | AsyncIterable<TaskArgs<F>[0]>,
     options: MapOptions = {},
   ): Promise<TaskResult<F>[]> {
@@ -397,7 +410,7 @@ export class Pool {
    * @throws {PoolClosedError} after `close()` or `terminate()`.
    */
   mapAsync<F extends Runnable>(
-    fn: F,
+    fn: F & OneArgument<F>,
     iterable: Iterable<TaskArgs<F>[0]> | AsyncIterable<TaskArgs<F>[0]>,
     options: MapAsyncOptions<TaskResult<F>> = {},
   ): AsyncResult<TaskResult<F>[]> {
@@ -453,7 +466,7 @@ export class Pool {
    * @throws {PoolClosedError} after `close()` or `terminate()`.
    */
   imap<F extends Runnable>(
-    fn: F,
+    fn: F & OneArgument<F>,
     iterable: Iterable<TaskArgs<F>[0]> | AsyncIterable<TaskArgs<F>[0]>,
     options: ImapOptions = {},
   ): AsyncIterableIterator<TaskResult<F>> {
@@ -470,7 +483,7 @@ export class Pool {
    * @throws {PoolClosedError} after `close()` or `terminate()`.
    */
   imapUnordered<F extends Runnable>(
-    fn: F,
+    fn: F & OneArgument<F>,
     iterable: Iterable<TaskArgs<F>[0]> | AsyncIterable<TaskArgs<F>[0]>,
     options: ImapOptions = {},
   ): AsyncIterableIterator<TaskResult<F>> {

@@ -286,7 +286,10 @@ export class RemoteEndpoint {
       this.#pending.set(id, message);
       if (this.#pending.size === 1) this.#port.ref();
     }
-    this.#port.postMessage(message, transfer as MessagePort[] | undefined);
+    // Two calls, not one with an optional list: newer @types/node give
+    // postMessage a required transfer list in one overload and options in the other.
+    if (transfer === undefined) this.#port.postMessage(message);
+    else this.#port.postMessage(message, transfer as MessagePort[]);
   }
 
   addEventListener(type: string, listener: Listener): void {

@@ -1,16 +1,19 @@
 /**
  * Type-level tests of the generic `Pool` signatures, checked by the normal
- * build (`tsc -p .`). Nothing here runs: the functions are never called, and
+ * build (`tsc -p .`, against the @types/node of Node 20) and again against
+ * the newest @types/node (`test/tsconfig.types-latest.json`, run by `npm test`). Nothing here runs: the functions are never called, and
  * the module has no top-level effects. Every `@ts-expect-error` line must be
  * an error, or the build fails ("Unused '@ts-expect-error' directive").
  */
 import {
+  type ApplyOptions,
   type AsyncResult,
   defineTasks,
   type Pool,
   type TaskArgs,
   type TaskRef,
   type TaskResult,
+  type TransferItem,
   taskRef,
 } from '../src/index.js';
 import { poolTasks } from './fixtures/pool-tasks.js';
@@ -75,6 +78,11 @@ export async function applyTypes(pool: Pool): Promise<void> {
   pool.applyAsync(tasks.square, [3], { timeout: '10' });
   // @ts-expect-error: not an option of applyAsync
   pool.applyAsync(tasks.square, [3], { chunksize: 1 });
+  // transfer holds corepool's own TransferItem (never `any`, whatever @types/node exports).
+  expectType<readonly TransferItem[] | undefined>()(({} as ApplyOptions<number>).transfer);
+  pool.applyAsync(poolTasks.byteSum, [new ArrayBuffer(8)], { transfer: [new ArrayBuffer(8)] });
+  // @ts-expect-error: a typed array is not transferable: list its .buffer
+  pool.applyAsync(poolTasks.byteSum, [new ArrayBuffer(8)], { transfer: [new Uint8Array(8)] });
   void [s, r];
 }
 
@@ -100,6 +108,24 @@ export async function mapTypes(pool: Pool): Promise<void> {
   await pool.map(tasks.square, ['1']);
   // @ts-expect-error: map's items are single arguments, not argument lists
   await pool.map(tasks.add, [[1, 2]]);
+  // Tasks of several parameters are refused by map, imap and imapUnordered (they would
+  // run with the second one undefined): starmap is for them.
+  // @ts-expect-error: add takes two parameters: use starmap
+  await pool.map(tasks.add, [1, 2]);
+  // @ts-expect-error: add takes two parameters: use starmap
+  pool.mapAsync(tasks.add, [1, 2]);
+  // @ts-expect-error: add takes two parameters: use starmap
+  pool.imap(tasks.add, [1, 2]);
+  // @ts-expect-error: add takes two parameters: use starmap
+  pool.imapUnordered(tasks.add, [1, 2]);
+  // @ts-expect-error: a task of no parameters has nothing to map over
+  await pool.map(tasks.noop, [1]);
+  // A second parameter that is optional, or a rest parameter, is fine.
+  const optional = taskRef<(n: number, base?: number) => string>(url, 'toBase');
+  expectType<string[]>()(await pool.map(optional, [1, 2]));
+  const rest = taskRef<(...xs: number[]) => number>(url, 'sum');
+  expectType<number[]>()(await pool.map(rest, [1, 2]));
+  expectType<AsyncIterableIterator<string>>()(pool.imap(optional, [1]));
   // @ts-expect-error: imap's items are numbers
   pool.imap(tasks.square, ['a']);
   // @ts-expect-error: imapUnordered's items are numbers
