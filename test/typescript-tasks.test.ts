@@ -9,30 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool, taskRef } from '../src/index.js';
+import { packageRoot } from './fixtures/pkg-root.js';
 
 const run = promisify(execFile);
 
-/** The package root: the nearest directory above this file whose package.json is corepool's. */
-function packageRoot(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (
-      existsSync(manifest) &&
-      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'corepool'
-    ) {
-      return dir;
-    }
-    if (dirname(dir) === dir) throw new Error('corepool package.json not found above this test');
-  }
-}
-
-const root = packageRoot();
+const root = packageRoot(import.meta.url);
 const fixtures = join(root, 'test', 'fixtures');
 const CHILD_TIMEOUT_MS = 90_000;
 
