@@ -53,7 +53,15 @@ import { decodeError, type WireThrown } from './error-codec.js';
 import { ProcessStateError, WorkerExitError } from './errors.js';
 import { type Remote, RemoteEndpoint, remoteOf, serveOn } from './remote.js';
 import { currentRegistry } from './sync/owners.js';
-import { checkNotBootstrapping, locate, type Runnable, resolveTask, type TaskArgs, type TaskLocation } from './task.js';
+import {
+  checkNotBootstrapping,
+  findTsx,
+  locate,
+  type Runnable,
+  resolveTask,
+  type TaskArgs,
+  type TaskLocation,
+} from './task.js';
 import { threadGlobal } from './thread-global.js';
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { type Prepared, prepare, revive } from './transfer.js';
@@ -617,7 +625,7 @@ Object.defineProperty(Process, kBase, { value: true });
  */
 function startHost(options: WorkerOptions): Worker {
   if (!hostUrl.pathname.endsWith('.ts')) return new Worker(hostUrl, options);
-  const tsx = import.meta.resolve('tsx/esm/api');
+  const tsx = findTsx(hostUrl.href, `corepool's Process host ${hostUrl.href}`);
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(hostUrl.href)}); });`;
   return new Worker(boot, { ...options, eval: true });
 }

@@ -7,6 +7,11 @@
  * @module
  */
 
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe } from './check.js';
 import { BootstrapError } from './errors.js';
 import { threadGlobal } from './thread-global.js';
 
@@ -59,9 +64,7 @@ const key = (module: string, name: string): string => `${module}#${name}`;
 
 function checkModuleUrl(moduleUrl: unknown, what: string): asserts moduleUrl is string {
   if (typeof moduleUrl !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl)) {
-    throw new TypeError(
-      `${what} must be a module URL such as import.meta.url: received ${typeof moduleUrl === 'string' ? JSON.stringify(moduleUrl) : typeof moduleUrl}`,
-    );
+    throw new TypeError(`${what} must be a module URL such as import.meta.url: received ${describe(moduleUrl)}`);
   }
 }
 
@@ -89,13 +92,11 @@ export function defineTasks<const T extends Record<string, (...args: never[]) =>
 ): { [K in keyof T]: Task<T[K]> } {
   checkModuleUrl(moduleUrl, 'defineTasks(moduleUrl)');
   if (typeof fns !== 'object' || fns === null) {
-    throw new TypeError(
-      `defineTasks(fns) must be an object of functions: received ${fns === null ? 'null' : typeof fns}`,
-    );
+    throw new TypeError(`defineTasks(fns) must be an object of functions: received ${describe(fns)}`);
   }
   for (const [name, fn] of Object.entries(fns)) {
     if (typeof fn !== 'function') {
-      throw new TypeError(`defineTasks(fns).${name} must be a function: received ${typeof fn}`);
+      throw new TypeError(`defineTasks(fns).${name} must be a function: received ${describe(fn)}`);
     }
     const location: TaskLocation = { module: moduleUrl, name };
     Object.defineProperty(fn, kTask, { value: location });
@@ -121,7 +122,7 @@ export function taskRef<F extends (...args: never[]) => unknown = (...args: neve
 ): TaskRef<F> {
   checkModuleUrl(moduleUrl, 'taskRef(moduleUrl)');
   if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`taskRef(name) must be a non-empty string: received ${JSON.stringify(name)}`);
+    throw new TypeError(`taskRef(name) must be a non-empty string: received ${describe(name)}`);
   }
   return Object.freeze({ [kTask]: Object.freeze({ module: moduleUrl, name }) });
 }
@@ -135,9 +136,8 @@ export function locate(value: unknown, what: string): TaskLocation {
     (typeof value === 'function' || (typeof value === 'object' && value !== null)) &&
     (value as { [kTask]?: TaskLocation })[kTask];
   if (!location) {
-    const shown = typeof value === 'function' ? `function ${value.name || '(anonymous)'}` : typeof value;
     throw new TypeError(
-      `${what} must be a task made by defineTasks() or taskRef(): received ${shown}` +
+      `${what} must be a task made by defineTasks() or taskRef(): received ${describe(value)}` +
         (typeof value === 'function' ? ' (a plain function cannot be found by a worker)' : ''),
     );
   }
@@ -145,20 +145,85 @@ export function locate(value: unknown, what: string): TaskLocation {
 }
 
 const loading = new Map<string, Promise<unknown>>();
+
+/**
+ * The target of a package's `exports` entry under the conditions an `import`
+ * in Node matches (`import`, `node`, `default`), found as Node finds it: the
+ * first matching key in the object's order, nested entries followed.
+ */
+function importTarget(entry: unknown): string | undefined {
+  if (typeof entry === 'string') return entry;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return undefined;
+  for (const [condition, value] of Object.entries(entry)) {
+    if (condition !== 'import' && condition !== 'node' && condition !== 'default') continue;
+    const target = importTarget(value);
+    if (target !== undefined) return target;
+  }
+  return undefined;
+}
+
+/**
+ * The URL of tsx's ESM API (`tsx/esm/api`) for a worker thread that must
+ * load the TypeScript module `what` at `moduleUrl`. tsx is looked up as a
+ * package that module imports, from the module's own directory up, so the
+ * tsx installed in the user's project is the one used; then from corepool's
+ * own directory (a clone of corepool run from its sources). A tsx that only
+ * the main thread sees, such as a copy that `npx tsx` fetched without
+ * installing it, is neither: on Node 20 its loader hooks stay in the main
+ * thread.
+ *
+ * Node 20 resolves a bare name from another module's place only for
+ * `require` (`import.meta.resolve` takes no parent without a flag), and
+ * tsx's CommonJS build of this API registers a loader path that does not
+ * exist, so the package is found by its package.json and the API's ESM file
+ * read from its `exports`.
+ *
+ * @example
+ * ```ts
+ * const api = await import(findTsx(moduleUrl, `task module ${moduleUrl}`));
+ * api.register(); // this thread now imports .ts modules
+ * ```
+ * @throws {Error} when neither place sees tsx; the message says how to install it.
+ */
+export function findTsx(moduleUrl: string, what: string): string {
+  const places = [...(moduleUrl.startsWith('file:') ? [moduleUrl] : []), import.meta.url];
+  let cause: unknown;
+  for (const place of places) {
+    try {
+      const manifest = createRequire(place).resolve('tsx/package.json');
+      const { exports } = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> };
+      const target = importTarget(exports?.['./esm/api']);
+      if (target === undefined) throw new Error(`${manifest} exports no ./esm/api for import`);
+      return pathToFileURL(join(dirname(manifest), target)).href;
+    } catch (error) {
+      cause ??= error;
+    }
+  }
+  throw new Error(
+    `${what} is TypeScript, and worker threads load tsx from the project's node_modules: none was found above ` +
+      `${places.map((place) => dirname(fileURLToPath(place))).join(' or above ')}. A tsx run by \`npx tsx\` ` +
+      'without installing it is not visible to worker threads. Install it in the project: ' +
+      '`npm install --save-dev tsx`, or compile the module to JavaScript',
+    { cause },
+  );
+}
+
 let typescript: Promise<void> | undefined;
 
 /**
  * Node 20 does not carry `--import tsx` loader hooks into worker threads, so
  * a worker asked for a TypeScript module registers tsx in its own thread
- * first (once). With Node >= 22 or compiled tasks this never runs.
+ * first (once; after a failure, a later module may find a tsx of its own).
+ * With compiled tasks this never runs.
  */
 function loadTypeScript(moduleUrl: string): Promise<void> {
-  typescript ??= import('tsx/esm/api' as string).then(
-    (api: { register(): unknown }) => void api.register(),
-    (cause: unknown) => {
-      throw new Error(`task module ${moduleUrl} is TypeScript: install tsx or compile it to JavaScript`, { cause });
-    },
-  );
+  typescript ??= (async () => {
+    const api = (await import(findTsx(moduleUrl, `task module ${moduleUrl}`))) as { register(): unknown };
+    api.register();
+  })().catch((error: unknown) => {
+    typescript = undefined;
+    throw error;
+  });
   return typescript;
 }
 

@@ -6,13 +6,18 @@
  * - A compiled program (this test, run from dist/) runs tasks from a `.ts`
  *   module too: Node 20 does not carry tsx's hooks into worker threads, so
  *   the worker registers tsx itself when it is asked for a `.ts` module.
+ * - That worker finds tsx in the project of the task module, where the user
+ *   installed it, even when corepool lives elsewhere (pnpm's store, a linked
+ *   clone); with no tsx there (a copy run by `npx tsx` only), the task fails
+ *   with an error that says to install it in the project.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool, taskRef } from '../src/index.js';
 import { packageRoot } from './fixtures/pkg-root.js';
@@ -104,4 +109,74 @@ test('a compiled program runs tasks from a .ts module: the worker registers tsx 
   } finally {
     await pool.terminate();
   }
+});
+
+/**
+ * A user's project in a temporary directory: `app/` holds the program and
+ * its TypeScript tasks (the tsx-* fixtures) and links `node_modules/corepool`
+ * to a copy of this build in `store/`, with corepool's own dependencies
+ * beside it but not tsx, as pnpm lays a package out. `app/` gets tsx only
+ * with `withTsx`. The program runs with the loader of this repository's tsx,
+ * which no module of the project can see: `npx tsx main.ts` without tsx
+ * installed. Resolves with what it printed.
+ */
+async function runUserProject(
+  withTsx: boolean,
+): Promise<{ value?: unknown; error?: { message: string; cause: string } }> {
+  const dir = mkdtempSync(join(tmpdir(), 'corepool-tsx-'));
+  try {
+    const store = join(dir, 'store', 'corepool');
+    const built = fileURLToPath(new URL('..', import.meta.url));
+    for (const part of ['src', 'workers']) cpSync(join(built, part), join(store, 'dist', part), { recursive: true });
+    cpSync(join(root, 'package.json'), join(store, 'package.json'));
+    mkdirSync(join(store, 'node_modules'));
+    for (const dep of ['piscina', 'comlink']) {
+      symlinkSync(join(root, 'node_modules', dep), join(store, 'node_modules', dep), 'junction');
+    }
+    const app = join(dir, 'app');
+    mkdirSync(join(app, 'node_modules'), { recursive: true });
+    writeFileSync(join(app, 'package.json'), '{ "type": "module" }\n');
+    symlinkSync(store, join(app, 'node_modules', 'corepool'), 'junction');
+    if (withTsx) symlinkSync(join(root, 'node_modules', 'tsx'), join(app, 'node_modules', 'tsx'), 'junction');
+    cpSync(join(fixtures, 'tsx-tasks.ts'), join(app, 'tsx-tasks.ts'));
+    cpSync(join(fixtures, 'tsx-main.ts'), join(app, 'main.ts'));
+    const { stdout } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(app, 'main.ts')], {
+      cwd: app,
+      timeout: CHILD_TIMEOUT_MS,
+      encoding: 'utf8',
+    }).catch((err: unknown) => {
+      const { stdout: out, stderr } = err as { stdout?: string; stderr?: string };
+      throw new Error(`main.ts failed: ${String(err)}\nstdout:\n${out ?? ''}\nstderr:\n${stderr ?? ''}`, {
+        cause: err,
+      });
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+      value?: unknown;
+      error?: { message: string; cause: string };
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a worker loads tsx from the task module's project, not from where corepool lies", {
+  timeout: CHILD_TIMEOUT_MS + 30_000,
+}, async () => {
+  assert.deepEqual(await runUserProject(true), { value: 42 });
+});
+
+test('without tsx in the project (npx tsx only), the task fails with an error that says to install it there', {
+  timeout: CHILD_TIMEOUT_MS + 30_000,
+}, async () => {
+  const { value, error } = await runUserProject(false);
+  assert.equal(value, undefined);
+  assert.ok(error !== undefined, 'the task rejected');
+  assert.match(
+    error.message,
+    /^task module file:\/\/\S+\/app\/tsx-tasks\.ts is TypeScript, and worker threads load tsx from the project's node_modules/,
+  );
+  assert.match(error.message, /none was found above \S+app or above \S+corepool\Wdist\Wsrc\./);
+  assert.match(error.message, /A tsx run by `npx tsx` without installing it is not visible to worker threads/);
+  assert.match(error.message, /`npm install --save-dev tsx`, or compile the module to JavaScript$/);
+  assert.match(error.cause, /Cannot find module 'tsx\/package\.json'/);
 });
