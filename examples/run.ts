@@ -17,6 +17,7 @@ import process from 'node:process';
 
 /** Every example, by name: what it shows. Its module is `./<name>.js`. */
 const examples: Readonly<Record<string, string>> = {
+  hello: 'Pool.map: the hello world, four numbers squared on worker threads',
   'pool-apply-async': 'Pool.applyAsync: four tasks on three workers; the caller does not wait (apply_async)',
   'pool-apply': 'Pool.apply: the same four tasks, one after another (apply)',
   'process-basic': 'Process: one child printing the time five times; its pid, name and isAlive()',

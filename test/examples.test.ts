@@ -98,7 +98,7 @@ test('run.js with no name lists the examples and succeeds', async () => {
   const run = await runExamples();
   assert.equal(run.code, 0, run.stderr);
   const names = listed(run.stdout);
-  for (const name of [...TUTORIAL_EXAMPLES, 'pool-apply-async', 'pool-apply']) {
+  for (const name of [...TUTORIAL_EXAMPLES, 'hello', 'pool-apply-async', 'pool-apply']) {
     assert.ok(names.includes(name), `${name} is not listed:\n${run.stdout}`);
   }
 });
@@ -109,6 +109,10 @@ test('run.js with an unknown name lists the examples and fails', async () => {
   assert.match(run.stderr, /unknown example: "no-such-example"/);
   assert.ok(listed(run.stderr).includes('pool-apply-async'), run.stderr);
   assert.equal(run.stdout, '');
+});
+
+test('hello: pool.map prints the four squares in input order, and nothing else', async () => {
+  assert.deepEqual(await runExample('hello'), ['[ 1, 4, 9, 16 ]']);
 });
 
 test('pool-apply-async: applyAsync does not wait; three workers share four tasks', async () => {
@@ -144,7 +148,7 @@ test('pool-apply: apply runs the tasks one after another, in order', async () =>
 });
 
 test('every other listed example runs to completion', async (t) => {
-  const checked = new Set<string>(['pool-apply-async', 'pool-apply', ...TUTORIAL_EXAMPLES]);
+  const checked = new Set<string>(['hello', 'pool-apply-async', 'pool-apply', ...TUTORIAL_EXAMPLES]);
   const names = listed((await runExamples()).stdout).filter((name) => !checked.has(name));
   for (const name of names) {
     await t.test(name, async () => {
