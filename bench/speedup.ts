@@ -18,27 +18,31 @@
  * sweep (`--sweep`), and from them the speedup at 16, 64 and 128 cores is
  * predicted and checked against the widths measured here.
  *
- * Writes `bench/results/<date>-<host>.json` and `.svg` (and `latest.svg` for a
- * full, clean run with the default options).
+ * Writes `bench/results/<date>-<host>.json` and `.svg` (`…-2`, `…-3` for the
+ * next runs of the day; `-quick`, `-disturbed`, `-custom` when they are), and
+ * copies the chart to `latest.svg` for a full, clean run with the default
+ * options. `--chart-from <result.json>` only draws the chart of a stored
+ * result again (`bench/lib/speedup-chart.ts`).
  *
  *     node dist/bench/speedup.js [--quick] [--kernel primes,sha256] [--workers 1,2] [--runs N] [--json]
+ *     node dist/bench/speedup.js --chart-from bench/results/2026-12-01-vm.json [--out DIR]
  *
  * @module
  */
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { cpuCount } from '../src/index.js';
 import { benchArgs } from './lib/args.js';
 import { measureDispatch, measureTransfer } from './lib/calibrate.js';
-import { renderChart } from './lib/chart.js';
 import { formatMachine, machineInfo } from './lib/machine.js';
 import { DISTURBED_PCT, formatNoise, watchNoise } from './lib/noise.js';
 import { createProgress } from './lib/progress.js';
 import { findPython } from './lib/python.js';
-import { resultPath, writeResult } from './lib/results.js';
+import { reserveResult, writeResult } from './lib/results.js';
 import { analyseKernel, type KernelAnalysis } from './lib/speedup-analysis.js';
-import { chartPanel, formatKernel, formatModel, peerLabel } from './lib/speedup-report.js';
+import { LATEST_CHART, type RunKind, redrawChart, speedupChart } from './lib/speedup-chart.js';
+import { formatKernel, formatModel, peerLabel } from './lib/speedup-report.js';
 import { closePools, type KernelMeasured, kernelSteps, measureKernel, openPools } from './lib/speedup-run.js';
 import { KERNEL_NAMES } from './lib/workloads.js';
 
@@ -62,7 +66,19 @@ const args = benchArgs('node dist/bench/speedup.js', {
   workers: 'pool widths, comma-separated (default 1..cpuCount, then 2 x cpuCount)',
   tasks: `tasks each job is cut into (default ${DEFAULT_TASKS})`,
   sweep: `other task counts measured for the model (default ${DEFAULT_SWEEP.join(',')})`,
+  'chart-from': 'draw the chart of a result JSON again (into --out DIR, or beside it) and exit',
 });
+const chartFrom = args.string('chart-from');
+if (chartFrom !== undefined) {
+  let written: string[] = [];
+  try {
+    written = redrawChart(chartFrom, args.out);
+  } catch (err) {
+    args.fail(`--chart-from: ${(err as Error).message}`);
+  }
+  for (const path of written) console.log(`wrote ${path}`);
+  process.exit(0);
+}
 const cores = cpuCount();
 const kernelNames = [...new Set(args.names('kernel', KERNEL_NAMES, KERNEL_NAMES))];
 const widths = [...new Set(args.ints('workers', defaultWidths(cores)))].sort((a, b) => a - b);
@@ -158,18 +174,19 @@ const writeOptions = {
   baseName: `${machine.date.slice(0, 10)}-${machine.hostname.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   tags: custom ? ['custom'] : [],
 };
-const svgPath = resultPath('speedup', machine, writeOptions, 'svg');
-const svg = renderChart(
-  measuredKernels.map((k, i) => chartPanel(k, analyses[i] as KernelAnalysis)),
-  {
-    title: 'corepool: speedup against workers',
-    subtitle: `${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, ${machine.date.slice(0, 10)}; dashed: model`,
-  },
-);
-mkdirSync(dirname(svgPath), { recursive: true });
-writeFileSync(svgPath, svg);
+// The run's own pair of files: a rerun the same day gets the next free name.
+const jsonPath = reserveResult('speedup', machine, writeOptions, ['svg']);
+const svgPath = jsonPath.replace(/\.json$/, '.svg');
+const kind: RunKind = { quick: args.quick, disturbed, custom, othersPct: noise.othersPct, runs };
+try {
+  const kernels = measuredKernels.map((measured, i) => ({ measured, analysis: analyses[i] as KernelAnalysis }));
+  writeFileSync(svgPath, speedupChart({ machine, kernels, kind, resultFile: basename(jsonPath) }));
+} catch (err) {
+  unlinkSync(jsonPath);
+  throw err;
+}
 
-const jsonPath = writeResult(
+writeResult(
   'speedup',
   machine,
   {
@@ -192,6 +209,7 @@ const jsonPath = writeResult(
       sweepRuns,
       pythonRuns,
       quick: args.quick,
+      custom,
     },
     peers: {
       piscina: machine.piscina,
@@ -202,11 +220,11 @@ const jsonPath = writeResult(
     noise: { ...noise, disturbedRoundsRerun: reruns },
     files: { svg: basename(svgPath) },
   },
-  writeOptions,
+  { ...writeOptions, path: jsonPath },
 );
 let latest = '';
 if (!args.quick && !disturbed && !custom) {
-  latest = join(dirname(svgPath), 'latest.svg');
+  latest = join(dirname(svgPath), LATEST_CHART);
   copyFileSync(svgPath, latest);
 }
 if (args.json) {

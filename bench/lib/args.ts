@@ -31,6 +31,8 @@ export interface BenchArgs {
   readonly runs: number | undefined;
   /** `--warmup N` when given. */
   readonly warmup: number | undefined;
+  /** A bench-specific option's text, or `undefined` when not given. */
+  string(name: string): string | undefined;
   /** A bench-specific option as a positive integer, or `fallback`. */
   int(name: string, fallback: number): number;
   /** A bench-specific option as a comma-separated list of positive integers, or `fallback`. */
@@ -114,6 +116,7 @@ export function benchArgs(usage: string, extra: Readonly<Record<string, string>>
     out: str('out'),
     runs: runs === undefined ? undefined : positive('runs', runs),
     warmup: warmup === undefined ? undefined : warmup.trim() === '0' ? 0 : positive('warmup', warmup),
+    string: str,
     int(name, fallback) {
       const v = str(name);
       return v === undefined ? fallback : positive(name, v);

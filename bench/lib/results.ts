@@ -1,13 +1,14 @@
 /**
  * Writes a bench's result as JSON to
- * `bench/results/<YYYY-MM-DD>-<hostname>-<bench>.json`, one file per bench,
- * machine and day (a rerun the same day replaces it).
+ * `bench/results/<YYYY-MM-DD>-<hostname>-<bench>.json`. Every run gets a file
+ * of its own: a rerun the same day is saved as `…-2.json`, `…-3.json`, so
+ * nothing measured is overwritten.
  *
  * @module
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MachineInfo } from './machine.js';
 import { repoRoot } from './paths.js';
@@ -71,10 +72,14 @@ export interface WriteOptions {
   readonly baseName?: string;
   /** More tags for the file name, e.g. `custom` for a run with non-default options. */
   readonly tags?: readonly string[];
+  /** Write to this path, taken earlier with {@link reserveResult}, instead of reserving one. */
+  readonly path?: string;
 }
 
 /**
- * The path {@link writeResult} writes to, without writing: `<dir>/<base>[-quick][-disturbed].<ext>`.
+ * The first choice of a result's path, without writing:
+ * `<dir>/<base>[-quick][-disturbed][-tags].<ext>`; {@link reserveResult}
+ * appends `-2`, `-3`, … when it is taken.
  *
  * @example
  * ```ts
@@ -93,8 +98,45 @@ export function resultPath(bench: string, machine: MachineInfo, options: WriteOp
 }
 
 /**
+ * Takes the result's file for this run: the first of `resultPath(…)`,
+ * `…-2.json`, `…-3.json`, … that does not exist, and whose `siblings` (other
+ * extensions to be written beside it, such as `svg`) do not exist either. It
+ * is created empty and exclusively, so two runs at once cannot take the same
+ * name; returns its path, to pass to {@link writeResult} as `options.path`.
+ *
+ * @example
+ * ```ts
+ * const json = reserveResult('speedup', machine, { quick: true }, ['svg']); // …/2026-12-01-vm-speedup-quick-2.json
+ * writeFileSync(json.replace(/\.json$/, '.svg'), svg);
+ * writeResult('speedup', machine, result, { quick: true, path: json });
+ * ```
+ * @throws {Error} when the directory cannot be created or the file cannot be created.
+ */
+export function reserveResult(
+  bench: string,
+  machine: MachineInfo,
+  options: WriteOptions = {},
+  siblings: readonly string[] = [],
+): string {
+  const first = resultPath(bench, machine, options);
+  const stem = first.slice(0, -'.json'.length);
+  mkdirSync(dirname(first), { recursive: true });
+  for (let i = 1; ; i++) {
+    const candidate = i === 1 ? stem : `${stem}-${i}`;
+    if (siblings.some((ext) => existsSync(`${candidate}.${ext}`))) continue;
+    try {
+      closeSync(openSync(`${candidate}.json`, 'wx'));
+      return `${candidate}.json`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/**
  * Saves `result` with the machine and the code ({@link sourceState}) it was
- * measured on; returns the file's path.
+ * measured on, to a file of its own ({@link reserveResult}, unless
+ * `options.path` names one already taken); returns the file's path.
  *
  * @example
  * ```ts
@@ -109,8 +151,7 @@ export function writeResult(
   result: Record<string, unknown>,
   options: WriteOptions = {},
 ): string {
-  const path = resultPath(bench, machine, options);
-  mkdirSync(dirname(path), { recursive: true });
+  const path = options.path ?? reserveResult(bench, machine, options);
   writeFileSync(path, `${JSON.stringify({ bench, machine, source: sourceState(), ...result }, null, 2)}\n`);
   return path;
 }

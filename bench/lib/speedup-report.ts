@@ -1,14 +1,12 @@
 /**
- * The speedup bench's output: a table per kernel, the model's table, and the
- * chart's panels.
+ * The speedup bench's output: a table per kernel and the model's table (the
+ * chart is `speedup-chart.ts`).
  *
  * @module
  */
 
 import type { DispatchCost, TransferCost } from './calibrate.js';
-import type { Panel, Series } from './chart.js';
-import { amdahlSpeedup } from './model.js';
-import { type KernelAnalysis, MODEL_WIDTHS, PREDICT_WIDTHS, type Row, TARGET_EFFICIENCY } from './speedup-analysis.js';
+import { type KernelAnalysis, MODEL_WIDTHS, type Row, TARGET_EFFICIENCY } from './speedup-analysis.js';
 import type { KernelMeasured, Peer } from './speedup-run.js';
 import { type Column, fmt, formatTable, ms } from './table.js';
 
@@ -217,61 +215,4 @@ export function formatModel(
     ),
   );
   return lines.join('\n');
-}
-
-/**
- * The chart panel of one kernel: measured peers, ideal, the Amdahl curve and
- * the model at every task count, dashed.
- *
- * @example
- * ```ts
- * const svg = renderChart(kernels.map((k, i) => chartPanel(k, analyses[i])), { title: 'speedup' });
- * ```
- */
-export function chartPanel(k: KernelMeasured, a: KernelAnalysis): Panel {
-  const line = (peer: Peer): { x: number; y: number }[] =>
-    a.rows.filter((r) => r.peer === peer).map((r) => ({ x: r.workers, y: r.speedup }));
-  const series: Series[] = [
-    { label: 'ideal', style: 'ideal', points: PREDICT_WIDTHS.map((w) => ({ x: w, y: w })) },
-    { label: peerLabel('corepool'), style: 'measured', points: line('corepool') },
-    { label: peerLabel('piscina'), style: 'measured', points: line('piscina') },
-  ];
-  if (a.pythonRows.length > 0 && !('skipped' in k.python)) {
-    series.push({
-      label: peerLabel('python', k.python.version),
-      style: 'measured',
-      points: a.pythonRows.filter((r) => r.workers > 0).map((r) => ({ x: r.workers, y: r.speedup })),
-    });
-  }
-  const fit = a.amdahl.corepool;
-  if (fit !== null) {
-    // The scaling fit on top of the one-worker cost, when width 1 was measured.
-    const f = fit.scaling?.serialFraction ?? fit.overSerial.serialFraction;
-    const base = fit.scaling === null ? 1 : (fit.oneWorker ?? 1);
-    series.push({
-      label: `Amdahl fit, serial ${pct(f)}${fit.scaling === null ? '' : ` × ${times(base)} at 1 worker`}`,
-      style: 'amdahl',
-      points: PREDICT_WIDTHS.map((w) => ({ x: w, y: base * amdahlSpeedup(f, w) })),
-    });
-  }
-  for (const e of a.model) {
-    series.push({
-      label: `model, ${fmt(e.tasks)} tasks of ${duration(e.taskMs)}`,
-      style: 'model',
-      points: e.predicted.map((p) => ({ x: p.workers, y: p.speedup })),
-    });
-  }
-  const first = a.model[0];
-  return {
-    title: k.kernel,
-    subtitle:
-      first === undefined
-        ? k.title
-        : `${fmt(first.tasks)} tasks of ${duration(first.taskMs)}` +
-          (fit === null
-            ? ''
-            : `; Amdahl serial fraction ${pct(fit.scaling?.serialFraction ?? fit.overSerial.serialFraction)}`),
-    series,
-    measuredMax: Math.max(...a.rows.map((r) => r.workers)),
-  };
 }
