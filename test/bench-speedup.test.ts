@@ -1,13 +1,16 @@
 /**
  * `npm run bench` end to end, as a user runs it: `--quick` into a temporary
  * results directory, checked for a complete, consistent JSON result and a
- * valid SVG chart; and its refusal of bad flags.
+ * valid SVG chart; two runs keep two results; `--chart-from` draws a stored
+ * result again; and bad flags are refused. Whether a run is disturbed depends
+ * on what else the machine runs, so the tests read the file a run reports it
+ * wrote and accept either kind, checking that name, JSON and chart agree.
  */
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -27,6 +30,22 @@ interface Row {
   speedup: number;
   efficiency: number | null;
   timesMs: number[];
+}
+
+/** Others' share of the CPUs above which a run is marked disturbed (bench/lib/noise.ts). */
+const DISTURBED_PCT = 10;
+
+/** The paths of a run's `wrote <path>` lines. */
+function wrote(stdout: string): string[] {
+  return [...stdout.matchAll(/^wrote (.+)$/gm)].map((m) => m[1] as string);
+}
+
+/** The name's kind agrees with the run's noise, and the chart says the same kind. */
+function assertKind(jsonPath: string, othersPct: number, svg: string, quick: boolean): void {
+  const disturbed = othersPct > DISTURBED_PCT;
+  assert.equal(/-disturbed(-|\.)/.test(basename(jsonPath)), disturbed, `${jsonPath}: others used ${othersPct}%`);
+  const label = `${quick ? 'QUICK RUN' : 'FULL RUN'}${disturbed ? ' · DISTURBED' : ''}`;
+  assert.match(svg, new RegExp(`<tspan class="run-kind-label">${label}( · CUSTOM)?</tspan>`));
 }
 
 interface Result {
@@ -57,6 +76,7 @@ interface Result {
       minTaskMs: { workers: number; ms: number }[];
     };
   }[];
+  noise: { othersPct: number };
   files: { json: string; svg: string };
 }
 
@@ -135,22 +155,31 @@ describe('npm run bench', () => {
       assert.deepEqual(minTaskMs.map((m) => m.workers).slice(-3), [16, 64, 128]);
     }
 
+    // The files the run reports, named for its kind: -quick, and -disturbed when others used the CPUs.
     assert.ok(existsSync(result.files.json) && result.files.json.startsWith(out));
-    assert.match(result.files.json, /\d{4}-\d{2}-\d{2}-.+-quick\.json$/);
-    assert.deepEqual(JSON.parse(readFileSync(result.files.json, 'utf8')).kernels.length, 4);
+    assert.match(basename(result.files.json), /^\d{4}-\d{2}-\d{2}-.+-quick(-disturbed)?(-\d+)?\.json$/);
+    assert.equal(result.files.svg, result.files.json.replace(/\.json$/, '.svg'));
+    const stored = JSON.parse(readFileSync(result.files.json, 'utf8')) as Result;
+    assert.deepEqual(stored.kernels.length, 4);
+    assert.equal(stored.noise.othersPct, result.noise.othersPct);
     assert.ok(!readdirSync(out).includes('latest.svg'), 'a quick run does not replace the latest chart');
 
     const svg = readFileSync(result.files.svg, 'utf8');
+    assertKind(result.files.json, result.noise.othersPct, svg, true);
+    assert.match(svg, new RegExp(`data-source="${basename(result.files.json)}"`));
     assert.equal(XMLValidator.validate(svg), true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(svg) as {
       svg: { xmlns: string; g?: unknown };
     };
     assert.equal(doc.svg.xmlns, 'http://www.w3.org/2000/svg');
     const panels = svg.match(/<g class="panel"/g) ?? [];
-    assert.equal(panels.length, 4, 'one panel per kernel');
-    for (const kernel of ['primes', 'mandelbrot', 'sha256', 'matmul']) assert.ok(svg.includes(`>${kernel}<`));
+    assert.equal(panels.length, 8, 'a measured and a prediction panel per kernel');
+    for (const kernel of ['primes', 'mandelbrot', 'sha256', 'matmul']) {
+      assert.ok(svg.includes(`>${kernel}: measured<`) && svg.includes(`>${kernel}: predicted, one worker per core<`));
+    }
     assert.ok((svg.match(/class="series model"/g) ?? []).length >= 4, 'the model is drawn');
     assert.ok((svg.match(/class="series amdahl"/g) ?? []).length >= (result.machine.cores >= 2 ? 4 : 0));
+    assert.match(svg, /the prediction this benchmark stands behind/);
   });
 
   test('one kernel at chosen widths, as tables; repeats run once', { timeout: RUN_TIMEOUT_MS + 10_000 }, async () => {
@@ -178,15 +207,67 @@ describe('npm run bench', () => {
     );
     assert.match(run.stdout, /at 128 cores/);
     assert.match(run.stdout, /smallest task for 90% efficiency/);
-    assert.match(run.stdout, /wrote .*-quick-custom\.json/);
+    // The files it reports: -quick[-disturbed]-custom, with the chosen kernel and widths.
+    const [json, svg, ...more] = wrote(run.stdout);
+    assert.deepEqual(more, [], 'a custom run does not replace the latest chart');
+    assert.match(basename(json ?? ''), /-quick(-disturbed)?-custom(-\d+)?\.json$/);
+    assert.equal(svg, json?.replace(/\.json$/, '.svg'));
+    const stored = JSON.parse(readFileSync(json as string, 'utf8')) as Result & {
+      options: { custom: boolean; sweepTasks: number[] };
+    };
+    assert.deepEqual(stored.options.kernels, ['primes']);
+    assert.deepEqual(stored.options.widths, [1, 2]);
+    assert.deepEqual(stored.options.sweepTasks, [16]);
+    assert.equal(stored.options.custom, true);
+    assertKind(json as string, stored.noise.othersPct, readFileSync(svg as string, 'utf8'), true);
     assert.doesNotMatch(run.stdout, /mandelbrot/);
     // A kernel or a task count named twice runs once.
     assert.equal(run.stdout.match(/^primes: /gm)?.length, 1);
+    // The model's table, not the smallest-task table after it (whose '102 µs' would read as a task count).
+    const modelTable = /^model: T\(p\)[\s\S]*?(?=^smallest task)/m.exec(run.stdout)?.[0] ?? '';
     assert.deepEqual(
-      run.stdout.match(/^primes +[\d,]+ /gm)?.map((row) => row.split(/ +/)[1]),
+      modelTable.match(/^primes +[\d,]+ /gm)?.map((row) => row.split(/ +/)[1]),
       ['128', '16'],
       'the model has one row per task count',
     );
+  });
+
+  test('a second run keeps the first run’s files; --chart-from draws a result again', {
+    timeout: 2 * RUN_TIMEOUT_MS + 10_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'corepool-bench-twice-'));
+    try {
+      const flags = ['--quick', '--kernel', 'primes', '--workers', '1', '--sweep', '128', '--no-python', '--out', dir];
+      const first = await bench(...flags);
+      assert.equal(first.code, 0, first.stderr);
+      const [json1, svg1] = wrote(first.stdout) as [string, string];
+      const before = readFileSync(json1, 'utf8');
+      const second = await bench(...flags);
+      assert.equal(second.code, 0, second.stderr);
+      const [json2, svg2] = wrote(second.stdout) as [string, string];
+      assert.notEqual(json2, json1);
+      assert.notEqual(svg2, svg1);
+      assert.equal(readFileSync(json1, 'utf8'), before, 'the first result is kept as it was');
+      assert.deepEqual(readdirSync(dir).sort(), [json1, json2, svg1, svg2].map((p) => basename(p)).sort());
+      // Runs of the same kind are told apart by a counter (each may or may not be disturbed).
+      if (basename(json2).replace(/-\d+\.json$/, '.json') === basename(json1)) assert.match(json2, /-2\.json$/);
+
+      // --chart-from draws the first result's chart again, into another directory.
+      const out = join(dir, 'redrawn');
+      const redraw = await bench('--chart-from', json1, '--out', out);
+      assert.equal(redraw.code, 0, redraw.stderr);
+      assert.deepEqual(wrote(redraw.stdout), [join(out, basename(svg1))]);
+      const svg = readFileSync(join(out, basename(svg1)), 'utf8');
+      assert.equal(XMLValidator.validate(svg), true);
+      assert.match(svg, new RegExp(`data-source="${basename(json1)}"`));
+      assert.equal(svg, readFileSync(svg1, 'utf8'), 'the same chart as the run drew');
+
+      const missing = await bench('--chart-from', join(dir, 'nope.json'));
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--chart-from: .*nope\.json/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   for (const [flags, message] of [
