@@ -90,31 +90,99 @@ test(
 );
 
 test(
-  'bad arguments: timeouts RangeError, notify(n) RangeError/TypeError, predicate and lock TypeError',
+  'bad arguments: timeouts TypeError/RangeError, notify(n) RangeError/TypeError, predicate and lock TypeError',
   T,
   async () => {
     const cond = new Condition();
     cond.acquire();
     try {
-      for (const bad of [-1, Number.NaN, '5']) {
-        assert.throws(() => cond.wait(bad as never), RangeError);
-        await assert.rejects(cond.waitAsync(bad as never), RangeError);
-        assert.throws(() => cond.waitFor(() => false, bad as never), RangeError);
+      for (const bad of [-1, Number.NaN]) {
+        assert.throws(() => cond.wait(bad), RangeError);
+        await assert.rejects(cond.waitAsync(bad), RangeError);
+        assert.throws(() => cond.waitFor(() => false, bad), RangeError);
       }
+      const wrong = (method: string, shown: string) => ({
+        name: 'TypeError',
+        message: `Condition.${method}(timeout) must be a non-negative number of milliseconds: received ${shown}`,
+      });
+      assert.throws(() => cond.wait('5' as never), wrong('wait', 'the string "5"'));
+      await assert.rejects(cond.waitAsync({ timeout: 5 } as never), wrong('waitAsync', 'an object'));
+      assert.throws(() => cond.waitFor(() => false, '5' as never), wrong('waitFor', 'the string "5"'));
+      await assert.rejects(
+        cond.waitForAsync(() => false, null as never),
+        wrong('waitForAsync', 'null'),
+      );
       assert.throws(() => cond.notify(-1), RangeError);
       assert.throws(() => cond.notify(1.5), RangeError);
       assert.throws(() => cond.notify(Number.NaN), RangeError);
-      assert.throws(() => cond.notify('2' as never), TypeError);
+      assert.throws(() => cond.notify('2' as never), {
+        name: 'TypeError',
+        message: 'Condition.notify(n) must be a number: received the string "2"',
+      });
+      assert.throws(() => cond.notify({ n: 2 } as never), {
+        name: 'TypeError',
+        message: 'Condition.notify(n) must be a number: received an object',
+      });
       cond.notify(0);
       cond.notify(Number.POSITIVE_INFINITY);
-      assert.throws(() => cond.waitFor(true as never), TypeError);
-      await assert.rejects(cond.waitForAsync('x' as never), TypeError);
+      assert.throws(() => cond.waitFor(true as never), {
+        name: 'TypeError',
+        message: 'Condition.waitFor(predicate) must be a function: received true',
+      });
+      await assert.rejects(cond.waitForAsync('x' as never), {
+        name: 'TypeError',
+        message: 'Condition.waitForAsync(predicate) must be a function: received the string "x"',
+      });
     } finally {
       cond.release();
     }
-    assert.throws(() => new Condition({} as never), { name: 'TypeError', message: /Condition\(lock\)/ });
+    assert.throws(() => new Condition({} as never), {
+      name: 'TypeError',
+      message: /^Condition\(lock\) must be a corepool Lock, RLock or other lock-like: received an object$/,
+    });
+    assert.throws(() => new Condition('lock' as never), { name: 'TypeError', message: /received the string "lock"$/ });
   },
 );
+
+test('Condition.acquire: an unknown option is refused before any waiting, naming Condition (issue 10)', {
+  timeout: 30_000,
+}, async () => {
+  const lock = new Lock();
+  const cond = new Condition(lock);
+  const message = (method: string): string =>
+    `options.timeot is not a Condition.${method}() option (known: blocking, timeout); did you mean timeout?`;
+  assert.throws(() => cond.acquire({ timeot: 5 } as never), { name: 'TypeError', message: message('acquire') });
+  assert.throws(() => cond.hold({ timeout: 5 } as never), {
+    name: 'TypeError',
+    message: 'options.timeout is not a Condition.hold() option (known: none)',
+  });
+  assert.equal(lock.locked(), false, 'a refused acquire takes nothing');
+  lock.acquire(); // held: a Lock is not re-entrant, so an acquire that got past the check would wait
+  try {
+    // Beside a real timeout, an unchecked key would make this wait 100 ms and return false.
+    assert.throws(() => cond.acquire({ timeout: 100, timeot: 5 } as never), {
+      name: 'TypeError',
+      message: message('acquire'),
+    });
+    const p = cond.acquireAsync({ timeot: 5 } as never);
+    assert.ok(p instanceof Promise, 'the async form rejects, it does not throw');
+    const settled = await Promise.race([
+      p.then(
+        () => 'acquired',
+        (err: unknown) => err,
+      ),
+      new Promise((resolve) => setTimeout(resolve, 1000, 'still waiting')),
+    ]);
+    assert.ok(settled instanceof TypeError, `acquireAsync({ timeot: 5 }) gave ${String(settled)}`);
+    assert.equal(settled.message, message('acquireAsync'));
+    assert.throws(() => cond.acquire('yes' as never), {
+      name: 'TypeError',
+      message: 'Condition.acquire(): options must be an object: received the string "yes"',
+    });
+  } finally {
+    lock.release();
+  }
+});
 
 /**
  * ConditionTests._check_notify: five waiters, each waiting twice; notify(3),

@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { inspect, promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -54,6 +55,8 @@ const execFileAsync = promisify(execFile);
 
 /** Test options: generous, but nothing may hang a run. */
 const T = { timeout: 60_000 };
+/** For tests of refusals that must come before any waiting. */
+const T30 = { timeout: 30_000 };
 const KINDS: readonly Kind[] = ['Lock', 'RLock', 'Semaphore', 'BoundedSemaphore'];
 const SEMAPHORES = ['Semaphore', 'BoundedSemaphore'] as const;
 /** A short timeout for "returns false after about this long". */
@@ -233,7 +236,7 @@ describe('every lock-like (BaseLockTests, _TestLock)', () => {
         [{ blocking: false, timeout: 1 }, TypeError, /blocking: false/],
         [{ timeout: -100 }, RangeError, /options\.timeout/],
         [{ timeout: Number.NaN }, RangeError, /options\.timeout/],
-        [{ timeout: '5' }, RangeError, /options\.timeout/],
+        [{ timeout: '5' }, TypeError, /options\.timeout\) must be .*: received the string "5"$/],
         [{ blocking: 'no' }, TypeError, /options\.blocking/],
         [null, TypeError, /options/],
         [7, TypeError, /options/],
@@ -257,6 +260,122 @@ describe('every lock-like (BaseLockTests, _TestLock)', () => {
         });
       }
       assert.equal(held(x), false, 'a refused acquire takes nothing');
+    });
+
+    test(`${kind}: an unknown acquire option is refused before any waiting, naming it (issue 10)`, T30, async () => {
+      const x = make();
+      const message = (method: string): string =>
+        `options.timeot is not a ${kind}.${method}() option (known: blocking, timeout); did you mean timeout?`;
+      assert.throws(() => x.acquire({ timeot: 5 } as never), { name: 'TypeError', message: message('acquire') });
+      await assert.rejects(x.acquireAsync({ timeot: 5 } as never), {
+        name: 'TypeError',
+        message: message('acquireAsync'),
+      });
+      assert.equal(held(x), false, 'a refused acquire takes nothing');
+
+      await using threads = new Threads();
+      const gate = newGate();
+      const { outcome } = threads.start('holdUntilOpen', [x, gate]);
+      await meanwhile(reach(gate, ARRIVED, 1), outcome);
+      try {
+        // Beside a real timeout, an unchecked key would make this wait SHORT_MS and return false.
+        assert.throws(() => x.acquire({ timeout: SHORT_MS, timeot: 5 } as never), {
+          name: 'TypeError',
+          message: message('acquire'),
+        });
+        // An unchecked key would leave this pending until the holder lets go: it must have rejected by now.
+        const settled = await Promise.race([
+          x.acquireAsync({ timeot: 5 } as never).then(
+            () => 'acquired',
+            (err: unknown) => err,
+          ),
+          delay(10 * SHORT_MS, 'still waiting'),
+        ]);
+        assert.ok(settled instanceof TypeError, `acquireAsync({ timeot: 5 }) gave ${String(settled)}`);
+        assert.equal(settled.message, message('acquireAsync'));
+        assert.equal(sleepers(x), 0, 'nobody started waiting');
+      } finally {
+        // The holder lets go before the threads are disposed of: were the refusal missing, the
+        // pending acquire would then take the lock-like and settle, instead of waiting forever on a
+        // terminated holder (a semaphore has no dead-holder recovery).
+        open(gate);
+        await outcome;
+      }
+      resultOf(await outcome);
+      assert.equal(held(x), false);
+    });
+
+    test(`${kind}: positional and wrong-typed acquire arguments are refused, saying what was received`, async () => {
+      const x = make();
+      const refused: [unknown, string][] = [
+        [
+          false,
+          `${kind}.acquire(): options must be an object, such as { blocking: false }: received false (Python's positional form)`,
+        ],
+        [
+          5,
+          `${kind}.acquire(): options must be an object, such as { timeout: 5 }: received 5 (Python's positional form)`,
+        ],
+        ['yes', `${kind}.acquire(): options must be an object: received the string "yes"`],
+        [[], `${kind}.acquire(): options must be an object: received an array of 0`],
+        [null, `${kind}.acquire(): options must be an object: received null`],
+        [{ blocking: 'no' }, `${kind}.acquire(options.blocking) must be a boolean: received the string "no"`],
+        [
+          { timeout: '4' },
+          `${kind}.acquire(options.timeout) must be a non-negative number of milliseconds: received the string "4"`,
+        ],
+        [
+          { blocking: false, timeout: 1 },
+          `${kind}.acquire(options.timeout) cannot be given with blocking: false: received 1`,
+        ],
+      ];
+      for (const [options, message] of refused) {
+        assert.throws(() => x.acquire(options as never), { name: 'TypeError', message });
+        await assert.rejects(x.acquireAsync(options as never), {
+          name: 'TypeError',
+          message: message.replace('.acquire(', '.acquireAsync('),
+        });
+      }
+      assert.equal(held(x), false, 'a refused acquire takes nothing');
+    });
+
+    test(`${kind}: hold, holdAsync, run and runAsync take no options: one given is refused, nothing taken`, async () => {
+      const x = make();
+      const none = (method: string): { name: string; message: string } => ({
+        name: 'TypeError',
+        message: `options.timeout is not a ${kind}.${method}() option (known: none)`,
+      });
+      assert.throws(() => x.hold({ timeout: 5 } as never), none('hold'));
+      assert.equal(held(x), false);
+      assert.throws(() => x.hold(5 as never), {
+        name: 'TypeError',
+        message: `${kind}.hold() takes no options: received 5`,
+      });
+      await assert.rejects(x.holdAsync({ timeout: 5 } as never), none('holdAsync'));
+      assert.equal(held(x), false);
+      assert.throws(() => x.run(() => 1, { timeout: 5 } as never), none('run'));
+      await assert.rejects(
+        x.runAsync(() => 1, { timeout: 5 } as never),
+        none('runAsync'),
+      );
+      assert.throws(() => x.run('f' as never), {
+        name: 'TypeError',
+        message: `${kind}.run(fn) must be a function: received the string "f"`,
+      });
+      await assert.rejects(x.runAsync(undefined as never), {
+        name: 'TypeError',
+        message: `${kind}.runAsync(fn) must be a function: received undefined`,
+      });
+      assert.equal(held(x), false, 'a refused call takes nothing');
+      {
+        using _ = x.hold({} as never);
+        assert.equal(held(x), true, 'an empty options object is no option');
+      }
+      assert.equal(
+        x.run(() => 7, undefined as never),
+        7,
+      );
+      assert.equal(held(x), false);
     });
 
     if (kind !== 'RLock') {
@@ -742,7 +861,10 @@ describe('Semaphore and BoundedSemaphore (BaseSemaphoreTests, _TestSemaphore)', 
         assert.throws(() => new Cls(value), { name: 'RangeError', message: new RegExp(`^${kind}\\(value\\)`) });
       }
       assert.throws(() => new Cls(-1), { message: /must be an integer >= 0: received -1/ });
-      assert.throws(() => new Cls('2' as never), { name: 'TypeError', message: new RegExp(`^${kind}\\(value\\)`) });
+      assert.throws(() => new Cls('2' as never), {
+        name: 'TypeError',
+        message: `${kind}(value) must be an integer: received the string "2"`,
+      });
       assert.equal(new Cls(0).getValue(), 0);
       assert.equal(new Cls(2 ** 31 - 1).getValue(), 2 ** 31 - 1);
     });
@@ -849,7 +971,14 @@ describe('Semaphore and BoundedSemaphore (BaseSemaphoreTests, _TestSemaphore)', 
       for (const n of [0, -1, 1.5, Number.NaN]) {
         assert.throws(() => sem.release(n), { name: 'RangeError', message: new RegExp(`^${kind}\\.release\\(n\\)`) });
       }
-      assert.throws(() => sem.release('1' as never), { name: 'TypeError', message: /release\(n\)/ });
+      assert.throws(() => sem.release('1' as never), {
+        name: 'TypeError',
+        message: `${kind}.release(n) must be an integer: received the string "1"`,
+      });
+      assert.throws(() => sem.release({ n: 2 } as never), {
+        name: 'TypeError',
+        message: `${kind}.release(n) must be an integer: received an object`,
+      });
       assert.equal(sem.getValue(), 0, 'a refused release changes nothing');
       if (kind === 'BoundedSemaphore') {
         assert.throws(() => sem.release(4), LockStateError);

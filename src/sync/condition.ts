@@ -68,10 +68,11 @@
  * @module
  */
 
+import { describe } from '../check.js';
 import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState } from '../shared-object.js';
 import { registerShareable, revive } from '../transfer.js';
-import { type AcquireOptions, LockLike } from './lock-like.js';
+import { type AcquireOptions, acquireTimeout, checkFn, LockLike } from './lock-like.js';
 import { kReleaseAll, RLock } from './rlock.js';
 import { checkTimeout, deadline, remaining, waitAsync, waitSync } from './wait.js';
 
@@ -148,7 +149,7 @@ export class Condition extends LockLike<ConditionState> {
     if (state === undefined) {
       if (lock !== undefined && !(lock instanceof LockLike)) {
         throw new TypeError(
-          `Condition(lock) must be a corepool Lock, RLock or other lock-like: received ${describeValue(lock)}`,
+          `Condition(lock) must be a corepool Lock, RLock or other lock-like: received ${describe(lock)}`,
         );
       }
       // A condition over a condition shares that condition's lock.
@@ -170,9 +171,12 @@ export class Condition extends LockLike<ConditionState> {
    * ```ts
    * cond.acquire(); try { cond.notify(); } finally { cond.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, when `options` is not an object, has an unknown key (named in
+   *   the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN.
    */
   acquire(options?: AcquireOptions): boolean {
+    acquireTimeout(options, 'Condition.acquire');
     return this.#lock.acquire(options);
   }
 
@@ -183,9 +187,12 @@ export class Condition extends LockLike<ConditionState> {
    * ```ts
    * await cond.acquireAsync(); try { cond.notifyAll(); } finally { cond.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options (as a rejection).
+   * @throws {TypeError} before any waiting (as a rejection), when `options` is not an object, has an unknown
+   *   key (named in the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN (as a rejection).
    */
-  acquireAsync(options?: AcquireOptions): Promise<boolean> {
+  async acquireAsync(options?: AcquireOptions): Promise<boolean> {
+    acquireTimeout(options, 'Condition.acquireAsync');
     return this.#lock.acquireAsync(options);
   }
 
@@ -213,7 +220,9 @@ export class Condition extends LockLike<ConditionState> {
    * try { while (!ready()) cond.wait(); use(); } finally { cond.release(); }
    * ```
    * @throws {LockStateError} "cannot wait on un-acquired lock" when the caller does not hold the lock.
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (an options object
+   *   included: the timeout is positional, as in Python).
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
   wait(timeout?: number): boolean {
     checkTimeout(timeout, 'Condition.wait(timeout)');
@@ -250,7 +259,9 @@ export class Condition extends LockLike<ConditionState> {
    * try { while (!ready()) await cond.waitAsync(); use(); } finally { cond.release(); }
    * ```
    * @throws {LockStateError} "cannot wait on un-acquired lock" when the caller does not hold the lock (as a rejection).
-   * @throws {RangeError} when `timeout` is negative or not a number (as a rejection).
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (as a rejection; an
+   *   options object included).
+   * @throws {RangeError} when `timeout` is negative or NaN (as a rejection).
    */
   async waitAsync(timeout?: number): Promise<boolean> {
     checkTimeout(timeout, 'Condition.waitAsync(timeout)');
@@ -290,10 +301,12 @@ export class Condition extends LockLike<ConditionState> {
    * ```
    * @throws {LockStateError} when it has to wait and the caller does not hold the lock.
    * @throws {TypeError} when `predicate` is not a function.
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (an options object
+   *   included: the timeout is positional, as in Python).
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
   waitFor<T>(predicate: () => T, timeout?: number): T {
-    checkPredicate(predicate, 'Condition.waitFor');
+    checkFn(predicate, 'Condition.waitFor(predicate)');
     checkTimeout(timeout, 'Condition.waitFor(timeout)');
     let result = predicate();
     // As Python: the clock starts at the first wait, which always happens.
@@ -319,10 +332,12 @@ export class Condition extends LockLike<ConditionState> {
    * ```
    * @throws {LockStateError} when it has to wait and the caller does not hold the lock (as a rejection).
    * @throws {TypeError} when `predicate` is not a function (as a rejection).
-   * @throws {RangeError} when `timeout` is negative or not a number (as a rejection).
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (as a rejection; an
+   *   options object included).
+   * @throws {RangeError} when `timeout` is negative or NaN (as a rejection).
    */
   async waitForAsync<T>(predicate: () => T | PromiseLike<T>, timeout?: number): Promise<T> {
-    checkPredicate(predicate, 'Condition.waitForAsync');
+    checkFn(predicate, 'Condition.waitForAsync(predicate)');
     checkTimeout(timeout, 'Condition.waitForAsync(timeout)');
     let result = await predicate();
     let end: number | undefined;
@@ -345,12 +360,13 @@ export class Condition extends LockLike<ConditionState> {
    * cond.run(() => { items.push(x); cond.notify(); });
    * ```
    * @throws {LockStateError} "cannot notify on un-acquired lock" when the caller does not hold the lock.
-   * @throws {TypeError|RangeError} when `n` is not a non-negative integer (or `Infinity`).
+   * @throws {TypeError} when `n` is not a number (an options object included: the count is positional, as in Python).
+   * @throws {RangeError} when `n` is not a non-negative integer or `Infinity`.
    */
   notify(n = 1): void {
-    if (typeof n !== 'number') throw new TypeError(`Condition.notify(n) must be a number: received ${typeof n}`);
+    if (typeof n !== 'number') throw new TypeError(`Condition.notify(n) must be a number: received ${describe(n)}`);
     if (!(n >= 0 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY))) {
-      throw new RangeError(`Condition.notify(n) must be a non-negative integer: received ${n}`);
+      throw new RangeError(`Condition.notify(n) must be a non-negative integer or Infinity: received ${describe(n)}`);
     }
     this.#checkOwned('notify');
     const w = this.#words;
@@ -496,16 +512,4 @@ export class Condition extends LockLike<ConditionState> {
       return new Condition(undefined, { ...s, lock });
     });
   }
-}
-
-function checkPredicate(predicate: unknown, what: string): void {
-  if (typeof predicate !== 'function') {
-    throw new TypeError(`${what}(predicate) must be a function: received ${describeValue(predicate)}`);
-  }
-}
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object') return `an instance of ${(v as object).constructor?.name ?? 'Object'}`;
-  return typeof v;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { checkBoolean, checkFunction, checkOptions, describe } from '../check.js';
 import { SharedObject, type SharedState } from '../shared-object.js';
 import { checkTimeout, deadline, remaining, waitAsync, waitSync } from './wait.js';
 
@@ -18,29 +19,76 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
+/** The keys of {@link AcquireOptions}. */
+const acquireOptions = ['blocking', 'timeout'] as const;
+
 /**
  * Checks acquire options; returns the timeout to use (0 when not blocking).
+ * `what` names the method: `Lock.acquire`. Python's positional form
+ * (`acquire(false)`, `acquire(true, 5)`) is refused with the object to write
+ * instead.
  *
  * @example
  * ```ts
  * const timeout = acquireTimeout(options, 'Lock.acquire');
+ * acquireTimeout({ timeot: 5 }, 'Lock.acquire');
+ * // TypeError: options.timeot is not a Lock.acquire() option (known: blocking, timeout); did you mean timeout?
  * ```
- * @throws {TypeError} when options are not an object or `blocking: false` comes with a timeout.
- * @throws {RangeError} when the timeout is negative or not a number.
+ * @throws {TypeError} when options are not an object, have an unknown key, have a value of the wrong
+ *   type, or `blocking: false` comes with a timeout.
+ * @throws {RangeError} when the timeout is negative or NaN.
  */
 export function acquireTimeout(options: AcquireOptions | undefined, what: string): number | undefined {
   if (options === undefined) return undefined;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${what}(options) must be an object: received ${options === null ? 'null' : typeof options}`);
+  if (typeof options === 'boolean' || typeof options === 'number') {
+    const instead = typeof options === 'boolean' ? `{ blocking: ${options} }` : `{ timeout: ${describe(options)} }`;
+    throw new TypeError(
+      `${what}(): options must be an object, such as ${instead}: received ${describe(options)} (Python's positional form)`,
+    );
   }
-  const { blocking = true, timeout } = options;
-  if (typeof blocking !== 'boolean') throw new TypeError(`${what}(options.blocking) must be a boolean`);
+  const { blocking = true, timeout } = checkOptions(options, acquireOptions, `${what}()`);
+  checkBoolean(blocking, `${what}(options.blocking)`);
   checkTimeout(timeout, `${what}(options.timeout)`);
   if (!blocking) {
-    if (timeout !== undefined) throw new TypeError(`${what}: a timeout cannot be given with blocking: false`);
+    if (timeout !== undefined) {
+      throw new TypeError(
+        `${what}(options.timeout) cannot be given with blocking: false: received ${describe(timeout)}`,
+      );
+    }
     return 0;
   }
   return timeout;
+}
+
+/**
+ * Refuses what a caller gave a method that takes no options, as a
+ * JavaScript caller's `lock.hold({ timeout: 5 })` would otherwise wait
+ * forever: an object's keys are refused by the options checker (an empty
+ * object passes), anything else as it is.
+ */
+function noOptions(extra: readonly unknown[], what: string): void {
+  for (const arg of extra) {
+    if (arg === undefined) continue;
+    if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) {
+      throw new TypeError(`${what} takes no options: received ${describe(arg)}`);
+    }
+    checkOptions(arg, [], what);
+  }
+}
+
+/**
+ * Checks a required function argument (`checkFunction` takes `undefined` as
+ * not given).
+ *
+ * @example
+ * ```ts
+ * checkFn(predicate, 'Condition.waitFor(predicate)');
+ * ```
+ * @throws {TypeError} naming `what` when `fn` is not a function.
+ */
+export function checkFn(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
+  if (fn === undefined) throw new TypeError(`${what} must be a function: received undefined`);
+  checkFunction(fn, what);
 }
 
 /** `attempt` result: the lock-like is now held by the caller. */
@@ -138,8 +186,11 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```ts
    * { using _ = lock.hold(); file.appendFileSync(line); } // released here, even on throw
    * ```
+   * @throws {TypeError} when given an argument (it takes no options: to give up after a time, use
+   *   `acquire({ timeout })` and `release()`).
    */
-  hold(): Disposable {
+  hold(...none: never[]): Disposable {
+    noOptions(none, `${this.constructor.name}.hold()`);
     this.acquire();
     return { [Symbol.dispose]: () => this.release() };
   }
@@ -152,8 +203,10 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```ts
    * { await using _ = await lock.holdAsync(); await fs.appendFile(path, line); }
    * ```
+   * @throws {TypeError} when given an argument (as a rejection; it takes no options).
    */
-  async holdAsync(): Promise<AsyncDisposable> {
+  async holdAsync(...none: never[]): Promise<AsyncDisposable> {
+    noOptions(none, `${this.constructor.name}.holdAsync()`);
     await this.acquireAsync();
     return { [Symbol.asyncDispose]: async () => this.release() };
   }
@@ -165,9 +218,11 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```ts
    * const next = lock.run(() => ++shared.value);
    * ```
+   * @throws {TypeError} when `fn` is not a function, or a further argument is given (it takes no options).
    */
-  run<T>(fn: () => T): T {
-    if (typeof fn !== 'function') throw new TypeError(`run(fn) must be a function: received ${typeof fn}`);
+  run<T>(fn: () => T, ...none: never[]): T {
+    checkFn(fn, `${this.constructor.name}.run(fn)`);
+    noOptions(none, `${this.constructor.name}.run()`);
     this.acquire();
     try {
       return fn();
@@ -184,9 +239,11 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```ts
    * await lock.runAsync(async () => { await fs.appendFile(path, line); });
    * ```
+   * @throws {TypeError} when `fn` is not a function, or a further argument is given (as a rejection).
    */
-  async runAsync<T>(fn: () => T | Promise<T>): Promise<T> {
-    if (typeof fn !== 'function') throw new TypeError(`runAsync(fn) must be a function: received ${typeof fn}`);
+  async runAsync<T>(fn: () => T | Promise<T>, ...none: never[]): Promise<T> {
+    checkFn(fn, `${this.constructor.name}.runAsync(fn)`);
+    noOptions(none, `${this.constructor.name}.runAsync()`);
     await this.acquireAsync();
     try {
       return await fn();

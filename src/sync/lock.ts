@@ -99,7 +99,9 @@ export class Lock extends LockLike {
    * ```ts
    * if (!lock.acquire({ blocking: false })) console.log('busy');
    * ```
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, when `options` is not an object, has an unknown key (named in
+   *   the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN.
    */
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, 'Lock.acquire');
@@ -115,7 +117,9 @@ export class Lock extends LockLike {
    * ```ts
    * if (await lock.acquireAsync({ timeout: 1000 })) try { await work(); } finally { lock.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options (as a rejection).
+   * @throws {TypeError} before any waiting (as a rejection), when `options` is not an object, has an unknown
+   *   key (named in the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN (as a rejection).
    */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, 'Lock.acquireAsync');

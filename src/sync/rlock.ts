@@ -139,7 +139,9 @@ export class RLock extends LockLike {
    * ```ts
    * if (rlock.acquire({ timeout: 100 })) try { work(); } finally { rlock.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, when `options` is not an object, has an unknown key (named in
+   *   the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN.
    * @throws {RangeError} when the recursion depth would pass 2^31 - 1.
    */
   acquire(options?: AcquireOptions): boolean {
@@ -157,7 +159,10 @@ export class RLock extends LockLike {
    * ```ts
    * if (await rlock.acquireAsync({ timeout: 1000 })) try { await work(); } finally { rlock.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options, or a recursion depth past 2^31 - 1 (as a rejection).
+   * @throws {TypeError} before any waiting (as a rejection), when `options` is not an object, has an unknown
+   *   key (named in the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN (as a rejection).
+   * @throws {RangeError} when the recursion depth would pass 2^31 - 1 (as a rejection).
    */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, 'RLock.acquireAsync');

@@ -40,6 +40,7 @@
  * @module
  */
 
+import { describe } from '../check.js';
 import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState } from '../shared-object.js';
 import { registerShareable } from '../transfer.js';
@@ -97,9 +98,11 @@ const BOUNDED: SemaphoreKind = {
 
 /** Checks a count argument: an integer from `min` to 2^31 - 1. */
 function checkCount(n: unknown, min: number, what: string): asserts n is number {
-  if (typeof n !== 'number') throw new TypeError(`${what} must be an integer: received ${typeof n}`);
-  if (!Number.isInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}: received ${n}`);
-  if (n > MAX_VALUE) throw new RangeError(`${what} must be at most ${MAX_VALUE}: received ${n}`);
+  if (typeof n !== 'number') throw new TypeError(`${what} must be an integer: received ${describe(n)}`);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`${what} must be an integer >= ${min}: received ${describe(n)}`);
+  }
+  if (n > MAX_VALUE) throw new RangeError(`${what} must be at most ${MAX_VALUE}: received ${describe(n)}`);
 }
 
 /**
@@ -163,7 +166,9 @@ export class Semaphore extends LockLike {
    * ```ts
    * if (sem.acquire({ timeout: 100 })) try { work(); } finally { sem.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, when `options` is not an object, has an unknown key (named in
+   *   the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN.
    */
   acquire(options?: AcquireOptions): boolean {
     const timeout = acquireTimeout(options, this.#kind.acquireName);
@@ -179,7 +184,9 @@ export class Semaphore extends LockLike {
    * ```ts
    * if (await sem.acquireAsync({ timeout: 1000 })) try { await work(); } finally { sem.release(); }
    * ```
-   * @throws {TypeError|RangeError} on invalid options (as a rejection).
+   * @throws {TypeError} before any waiting (as a rejection), when `options` is not an object, has an unknown
+   *   key (named in the message), or a value of the wrong type, or `blocking: false` comes with a timeout.
+   * @throws {RangeError} when `options.timeout` is negative or NaN (as a rejection).
    */
   async acquireAsync(options?: AcquireOptions): Promise<boolean> {
     const timeout = acquireTimeout(options, this.#kind.acquireAsyncName);
@@ -195,7 +202,8 @@ export class Semaphore extends LockLike {
    * sem.release();  // one unit
    * sem.release(3); // three at once: up to three waiters wake
    * ```
-   * @throws {TypeError|RangeError} when `n` is not an integer >= 1.
+   * @throws {TypeError} when `n` is not a number (an options object included: the count is positional, as in Python).
+   * @throws {RangeError} when `n` is not an integer >= 1.
    * @throws {LockStateError} for a BoundedSemaphore, when the value would pass its initial value (nothing changes).
    * @throws {RangeError} for a Semaphore, when the value would pass 2^31 - 1 (nothing changes).
    */
