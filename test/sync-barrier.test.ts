@@ -227,12 +227,51 @@ test('bad parties and timeouts: RangeError / TypeError', T, async () => {
   for (const bad of ['3', undefined, null, {}]) {
     assert.throws(() => new Barrier(bad as never), TypeError);
   }
+  assert.throws(() => new Barrier('3' as never), {
+    name: 'TypeError',
+    message: 'Barrier(parties) must be a number: received the string "3"',
+  });
   assert.throws(() => new Barrier(2, { timeout: -1 }), { name: 'RangeError', message: /options\.timeout/ });
-  assert.throws(() => new Barrier(2, 5 as never), TypeError);
+  assert.throws(() => new Barrier(2, { timeout: '5' } as never), {
+    name: 'TypeError',
+    message: 'Barrier(options.timeout) must be a non-negative number of milliseconds: received the string "5"',
+  });
+  assert.throws(() => new Barrier(2, 5 as never), {
+    name: 'TypeError',
+    message: 'Barrier: options must be an object: received 5',
+  });
   const barrier = new Barrier(2);
   assert.throws(() => barrier.wait(-5), RangeError);
-  assert.throws(() => barrier.wait('1' as never), RangeError);
+  assert.throws(() => barrier.wait('1' as never), {
+    name: 'TypeError',
+    message: 'Barrier.wait(timeout) must be a non-negative number of milliseconds: received the string "1"',
+  });
+  await assert.rejects(barrier.waitAsync({ timeout: 1 } as never), {
+    name: 'TypeError',
+    message: 'Barrier.waitAsync(timeout) must be a non-negative number of milliseconds: received an object',
+  });
   await assert.rejects(barrier.waitAsync(Number.NaN), RangeError);
   assert.equal(barrier.nWaiting, 0, 'a refused wait does not count');
   assert.equal(new Barrier(65_535).parties, 65_535);
+});
+
+test('Barrier options: an unknown key is refused naming it; an action function is refused saying why (issue 10)', () => {
+  assert.throws(() => new Barrier(2, { timeot: 5 } as never), {
+    name: 'TypeError',
+    message: 'options.timeot is not a Barrier option (known: timeout); did you mean timeout?',
+  });
+  assert.throws(() => new Barrier(2, { action: () => {} } as never), {
+    name: 'TypeError',
+    message: 'options.action is not a Barrier option (known: timeout)',
+  });
+  assert.throws(() => new Barrier(2, [] as never), {
+    name: 'TypeError',
+    message: 'Barrier: options must be an object: received an array of 0',
+  });
+  assert.throws(() => new Barrier(2, function merge() {} as never), {
+    name: 'TypeError',
+    message: /^Barrier: options must be an object: received function merge; a Barrier takes no action/,
+  });
+  assert.equal(new Barrier(2, { timeout: 5 }).parties, 2);
+  assert.equal(new Barrier(2, {}).parties, 2);
 });

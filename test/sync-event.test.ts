@@ -182,15 +182,30 @@ test('an async wait keeps the process alive until a worker sets the event', T, a
   assert.equal(run.stdout.trim(), 'woke: true');
 });
 
-test('bad timeouts throw RangeError (rejections for waitAsync)', T, async () => {
-  const evt = new Event();
-  for (const bad of [-1, Number.NaN, '10', null]) {
-    assert.throws(() => evt.wait(bad as never), RangeError);
-    await assert.rejects(evt.waitAsync(bad as never), RangeError);
-  }
-  evt.set();
-  assert.throws(() => evt.wait(-5), { name: 'RangeError', message: /^Event\.wait\(timeout\) must be/ });
-});
+test(
+  'bad timeouts: RangeError for a bad number, TypeError showing a non-number (rejections for waitAsync)',
+  T,
+  async () => {
+    const evt = new Event();
+    for (const bad of [-1, Number.NaN]) {
+      assert.throws(() => evt.wait(bad), RangeError);
+      await assert.rejects(evt.waitAsync(bad), RangeError);
+    }
+    for (const [bad, shown] of [
+      ['10', 'the string "10"'],
+      [null, 'null'],
+      [{ timeout: 10 }, 'an object'],
+      [true, 'true'],
+    ] as const) {
+      const message = (method: string): string =>
+        `Event.${method}(timeout) must be a non-negative number of milliseconds: received ${shown}`;
+      assert.throws(() => evt.wait(bad as never), { name: 'TypeError', message: message('wait') });
+      await assert.rejects(evt.waitAsync(bad as never), { name: 'TypeError', message: message('waitAsync') });
+    }
+    evt.set();
+    assert.throws(() => evt.wait(-5), { name: 'RangeError', message: /^Event\.wait\(timeout\) must be/ });
+  },
+);
 
 test('an Event is rebuilt from its memory on another thread, and foreign memory is refused', () => {
   const evt = new Event();

@@ -59,6 +59,7 @@
  * @module
  */
 
+import { checkOptions, describe } from '../check.js';
 import { BrokenBarrierError } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import { registerShareable } from '../transfer.js';
@@ -99,6 +100,8 @@ export interface BarrierOptions {
   timeout?: number;
 }
 
+const barrierOptions = ['timeout'] as const;
+
 /** What an arrival found: a place in a generation, or a reset to wait out. */
 type Arrival = { readonly gen: number; readonly index: number } | { readonly resetting: number };
 
@@ -135,26 +138,29 @@ export class Barrier extends SharedObject {
    * ```ts
    * const barrier = new Barrier(3, { timeout: 5000 });
    * ```
-   * @throws {TypeError} when `parties` is not a number or `options` not an object, or
-   * "invalid handle" when `state` does not locate a Barrier.
+   * @throws {TypeError} when `parties` is not a number; when `options` is not an object (a function
+   * included: there is no action), has an unknown key (named in the message), or a `timeout` that is
+   * not a number; "invalid handle" when `state` does not locate a Barrier.
    * @throws {RangeError} when `parties` is not an integer from 1 to {@link MAX_PARTIES},
-   * or `options.timeout` is negative or not a number.
+   * or `options.timeout` is negative or NaN.
    */
   constructor(parties: number, options?: BarrierOptions, state?: SharedState) {
     let s = state;
     if (s === undefined) {
       if (typeof parties !== 'number') {
-        throw new TypeError(`Barrier(parties) must be a number: received ${typeof parties}`);
+        throw new TypeError(`Barrier(parties) must be a number: received ${describe(parties)}`);
       }
       if (!Number.isInteger(parties) || parties < 1 || parties > MAX_PARTIES) {
-        throw new RangeError(`Barrier(parties) must be an integer from 1 to ${MAX_PARTIES}: received ${parties}`);
-      }
-      if (options !== undefined && (typeof options !== 'object' || options === null)) {
-        throw new TypeError(
-          `Barrier(options) must be an object: received ${options === null ? 'null' : typeof options}`,
+        throw new RangeError(
+          `Barrier(parties) must be an integer from 1 to ${MAX_PARTIES}: received ${describe(parties)}`,
         );
       }
-      const timeout = options?.timeout;
+      if (typeof options === 'function') {
+        throw new TypeError(
+          `Barrier: options must be an object: received ${describe(options)}; a Barrier takes no action (functions cannot cross threads): have the thread whose wait() returns 0 do the work`,
+        );
+      }
+      const { timeout } = checkOptions(options, barrierOptions, 'Barrier');
       checkTimeout(timeout, 'Barrier(options.timeout)');
       s = allocate(BARRIER_TAG, WORDS);
       const words = new Int32Array(s.buffer, s.byteOffset, WORDS);
@@ -220,7 +226,9 @@ export class Barrier extends SharedObject {
    * ```
    * @throws {BrokenBarrierError} when the barrier is or becomes broken (abort,
    * reset, or any waiter's timeout — this one's included, which breaks it).
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (an options object
+   *   included: the timeout is positional, as in Python).
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
   wait(timeout?: number): number {
     checkTimeout(timeout, 'Barrier.wait(timeout)');
@@ -250,7 +258,9 @@ export class Barrier extends SharedObject {
    * const index = await barrier.waitAsync(1000);
    * ```
    * @throws {BrokenBarrierError} as {@link wait} (as a rejection).
-   * @throws {RangeError} when `timeout` is negative or not a number (as a rejection).
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (as a rejection; an
+   *   options object included).
+   * @throws {RangeError} when `timeout` is negative or NaN (as a rejection).
    */
   async waitAsync(timeout?: number): Promise<number> {
     checkTimeout(timeout, 'Barrier.waitAsync(timeout)');

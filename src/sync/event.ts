@@ -136,7 +136,9 @@ export class Event extends SharedObject {
    * ```ts
    * if (!ready.wait(5000)) throw new Error('not ready after 5 s');
    * ```
-   * @throws {RangeError} when `timeout` is negative or not a number.
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (an options object
+   *   included: the timeout is positional, as in Python).
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
   wait(timeout?: number): boolean {
     checkTimeout(timeout, 'Event.wait(timeout)');
@@ -164,7 +166,9 @@ export class Event extends SharedObject {
    * ```ts
    * await ready.waitAsync();
    * ```
-   * @throws {RangeError} when `timeout` is negative or not a number (as a rejection).
+   * @throws {TypeError} before any waiting, when `timeout` is not a number (as a rejection; an
+   *   options object included).
+   * @throws {RangeError} when `timeout` is negative or NaN (as a rejection).
    */
   async waitAsync(timeout?: number): Promise<boolean> {
     checkTimeout(timeout, 'Event.waitAsync(timeout)');
