@@ -268,7 +268,79 @@ test('an invalid lock or options argument is a TypeError naming it', () => {
   });
   assert.throws(() => new SharedArray('i', 5, 'x' as never), {
     name: 'TypeError',
-    message: /^options must be an object/,
+    message: 'SharedArray: options must be an object: received the string "x"',
+  });
+});
+
+test('options of SharedValue and SharedArray go through the shared checker: unknown keys named, non-objects shown (issue 10)', () => {
+  for (const [make, kind] of [
+    [(o: unknown) => new SharedValue('i', 0, o as never), 'SharedValue'],
+    [(o: unknown) => new SharedArray('i', 2, o as never), 'SharedArray'],
+  ] as const) {
+    assert.throws(() => make({ locks: true }), {
+      name: 'TypeError',
+      message: `options.locks is not a ${kind} option (known: lock); did you mean lock?`,
+    });
+    for (const [bad, shown] of [
+      [5, '5'],
+      [null, 'null'],
+      [[], 'an array of 0'],
+      [false, 'false'],
+    ] as const) {
+      assert.throws(() => make(bad), {
+        name: 'TypeError',
+        message: `${kind}: options must be an object: received ${shown}`,
+      });
+    }
+    assert.throws(() => make({ lock: 'yes' }), {
+      name: 'TypeError',
+      message:
+        /^options\.lock must be true \(a new RLock\), false \(no lock\) or a Lock, RLock or other corepool lock: received the string "yes"$/,
+    });
+    assert.throws(() => make({ lock: new Map() }), { name: 'TypeError', message: /received an instance of Map$/ });
+    make({});
+    make(undefined);
+  }
+});
+
+test('refused values show their type plainly: a string is called a string', () => {
+  const v = new SharedValue('i', 1);
+  assert.throws(
+    () => {
+      v.value = '4' as never;
+    },
+    {
+      name: 'TypeError',
+      message: `SharedValue('i32').value must be an integer (a number or a bigint): received the string "4"`,
+    },
+  );
+  assert.throws(
+    () => {
+      v.value = { value: 4 } as never;
+    },
+    { name: 'TypeError', message: /received an object$/ },
+  );
+  assert.throws(() => new SharedValue('d', '1.5' as never), {
+    name: 'TypeError',
+    message: `SharedValue('f64') init must be a number: received the string "1.5"`,
+  });
+  assert.throws(() => new SharedValue('int' as never), { name: 'TypeError', message: /: received the string "int"$/ });
+  assert.throws(() => new SharedArray(5 as never, 1), { name: 'TypeError', message: /: received 5$/ });
+  assert.throws(() => new SharedArray('i', 'abc' as never), {
+    name: 'TypeError',
+    message: `SharedArray('i32') needs a length or an iterable of initial values: received the string "abc"`,
+  });
+  assert.throws(() => new SharedArray('i', { length: 3 } as never), {
+    name: 'TypeError',
+    message: /received an object$/,
+  });
+  assert.throws(() => new SharedArray('u8', [1, '2'] as never), {
+    name: 'TypeError',
+    message: `SharedArray('u8') values[1] must be an integer (a number or a bigint): received the string "2"`,
+  });
+  assert.throws(() => new SharedArray('i', 1.5), {
+    name: 'RangeError',
+    message: `SharedArray('i32') length must be an integer from 0 to 2147483647: received 1.5`,
   });
 });
 

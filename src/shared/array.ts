@@ -28,6 +28,7 @@
  * @module
  */
 
+import { checkOptions, describe } from '../check.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import type { LockLike } from '../sync/lock-like.js';
 import { registerShareable } from '../transfer.js';
@@ -67,16 +68,8 @@ export interface SharedArrayState extends SharedState {
   readonly lock: LockSlot;
 }
 
-function checkOptions(options: unknown): SharedArrayOptions {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'lock') throw new TypeError(`options.${key} is not a SharedArray option (known: lock)`);
-  }
-  return options as SharedArrayOptions;
-}
+/** The keys of the options object. */
+const knownOptions = ['lock'] as const;
 
 /** The elements to start with: a length (zeros) or checked values. */
 type Initial = { readonly length: number; readonly values: ArrayLike<number | bigint> | undefined };
@@ -86,7 +79,7 @@ function initial(info: ElementInfo, lengthOrValues: unknown): Initial {
   if (typeof lengthOrValues === 'number') {
     if (!Number.isInteger(lengthOrValues) || lengthOrValues < 0 || lengthOrValues > MAX_LENGTH) {
       throw new RangeError(
-        `${what} length must be an integer from 0 to ${MAX_LENGTH}: received ${String(lengthOrValues)}`,
+        `${what} length must be an integer from 0 to ${MAX_LENGTH}: received ${describe(lengthOrValues)}`,
       );
     }
     return { length: lengthOrValues, values: undefined };
@@ -100,8 +93,9 @@ function initial(info: ElementInfo, lengthOrValues: unknown): Initial {
     lengthOrValues === null ||
     typeof (lengthOrValues as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function'
   ) {
-    const shown = lengthOrValues === null ? 'null' : typeof lengthOrValues;
-    throw new TypeError(`${what} needs a length or an iterable of initial values: received ${shown}`);
+    throw new TypeError(
+      `${what} needs a length or an iterable of initial values: received ${describe(lengthOrValues)}`,
+    );
   }
   const values: (number | bigint)[] = [];
   for (const v of lengthOrValues as Iterable<unknown>) {
@@ -148,8 +142,9 @@ export class SharedArray<
    * new SharedArray('f32', new Float32Array(1024)); // copied as is
    * ```
    * @throws {TypeError} listing the valid types when `type` is not one; when `lengthOrValues` is
-   *   neither a number nor an iterable; when a value has the wrong JavaScript type; when an
-   *   option is invalid or unknown.
+   *   neither a number nor an iterable; when a value has the wrong JavaScript type; when
+   *   `options` is not an object, has an unknown key (named in the message), or an
+   *   `options.lock` that is neither a boolean nor a corepool lock.
    * @throws {RangeError} when the length is not an integer from 0 to 2^31 - 1; naming the type,
    *   its range and the index when a value is outside it.
    */
@@ -182,7 +177,7 @@ export class SharedArray<
       };
     } else {
       const info = elementInfo(typeOrState, 'SharedArray(type)');
-      const { lock } = checkOptions(options);
+      const { lock } = checkOptions(options, knownOptions, 'SharedArray');
       const start = initial(info, lengthOrValues);
       values = start.values;
       const words = HEADER_WORDS + Math.ceil((start.length * info.bytes) / Int32Array.BYTES_PER_ELEMENT);
@@ -201,7 +196,7 @@ export class SharedArray<
     }
     if (state.byteOffset % 8 !== 0) {
       throw new TypeError(
-        `invalid handle: a SharedArray's byteOffset must be a multiple of 8: received ${state.byteOffset}`,
+        `invalid handle: a SharedArray's byteOffset must be a multiple of 8: received ${describe(state.byteOffset)}`,
       );
     }
     if (state.byteOffset + HEADER_BYTES + length * info.bytes > state.buffer.byteLength) {

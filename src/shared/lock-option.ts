@@ -15,6 +15,7 @@
  * @module
  */
 
+import { describe } from '../check.js';
 import { LockLike } from '../sync/lock-like.js';
 import { RLock } from '../sync/rlock.js';
 import { MARKER, revive } from '../transfer.js';
@@ -35,12 +36,8 @@ export function makeLock(option: unknown, what: string): LockLike | null {
   if (option === undefined || option === true) return new RLock();
   if (option === false) return null;
   if (option instanceof LockLike) return option;
-  const shown =
-    option === null ? 'null' : typeof option === 'object' ? (option.constructor?.name ?? 'object') : typeof option;
   throw new TypeError(
-    `${what} must be true (a new RLock), false (no lock) or a Lock, RLock or other corepool lock: received ${
-      typeof option === 'string' ? JSON.stringify(option) : shown
-    }`,
+    `${what} must be true (a new RLock), false (no lock) or a Lock, RLock or other corepool lock: received ${describe(option)}`,
   );
 }
 

@@ -27,6 +27,8 @@
  * @module
  */
 
+import { describe } from '../check.js';
+
 /** The element type names. */
 export const ELEMENT_TYPES = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'i64', 'u64', 'f32', 'f64'] as const;
 
@@ -162,8 +164,7 @@ export function elementInfo(type: unknown, what: string): ElementInfo {
     if (Object.hasOwn(INFO, type)) return INFO[type as ElementType];
     if (Object.hasOwn(TYPECODES, type)) return INFO[TYPECODES[type as Typecode]];
   }
-  const shown = typeof type === 'string' ? JSON.stringify(type) : typeof type;
-  throw new TypeError(`${what} must be one of ${VALID}: received ${shown}`);
+  throw new TypeError(`${what} must be one of ${VALID}: received ${describe(type)}`);
 }
 
 /**
@@ -181,13 +182,6 @@ export function infoOfCode(code: number): ElementInfo | undefined {
 
 /** The largest finite `f32`. */
 const F32_MAX = 3.4028234663852886e38;
-
-function received(value: unknown): string {
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  return value === null ? 'null' : typeof value;
-}
 
 /**
  * Checks `value` for an element of type `info` and converts it to what its
@@ -212,11 +206,11 @@ export function toElement(info: ElementInfo, value: unknown, what: string): numb
   }
   if (info.kind === 'float') {
     if (typeof value !== 'number') {
-      throw new TypeError(`${what} must be a number: received ${received(value)}`);
+      throw new TypeError(`${what} must be a number: received ${describe(value)}`);
     }
     if (info.bytes === 4 && Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
       throw new RangeError(
-        `${what} is out of range (largest finite magnitude ${F32_MAX}): received ${received(value)}`,
+        `${what} is out of range (largest finite magnitude ${F32_MAX}): received ${describe(value)}`,
       );
     }
     return value;
@@ -228,12 +222,12 @@ export function toElement(info: ElementInfo, value: unknown, what: string): numb
     if (!Number.isInteger(value)) throw rangeError(info, value, what);
     big = BigInt(value);
   } else {
-    throw new TypeError(`${what} must be an integer (a number or a bigint): received ${received(value)}`);
+    throw new TypeError(`${what} must be an integer (a number or a bigint): received ${describe(value)}`);
   }
   if (big < (info.min as bigint) || big > (info.max as bigint)) throw rangeError(info, value, what);
   return info.kind === 'wide' ? big : Number(big);
 }
 
 function rangeError(info: ElementInfo, value: number | bigint, what: string): RangeError {
-  return new RangeError(`${what} must be an integer from ${info.min} to ${info.max}: received ${received(value)}`);
+  return new RangeError(`${what} must be an integer from ${info.min} to ${info.max}: received ${describe(value)}`);
 }

@@ -34,6 +34,7 @@
  * @module
  */
 
+import { checkOptions, describe } from '../check.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import type { LockLike } from '../sync/lock-like.js';
 import { registerShareable } from '../transfer.js';
@@ -92,7 +93,7 @@ function attachValue(state: SharedValueState): Attached {
   }
   if (state.byteOffset % 8 !== 0) {
     throw new TypeError(
-      `invalid handle: a SharedValue's byteOffset must be a multiple of 8: received ${state.byteOffset}`,
+      `invalid handle: a SharedValue's byteOffset must be a multiple of 8: received ${describe(state.byteOffset)}`,
     );
   }
   const view = new info.View(state.buffer, state.byteOffset + DATA_BYTES, 1);
@@ -104,16 +105,8 @@ function attachValue(state: SharedValueState): Attached {
   };
 }
 
-function checkOptions(options: unknown): SharedValueOptions {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'lock') throw new TypeError(`options.${key} is not a SharedValue option (known: lock)`);
-  }
-  return options as SharedValueOptions;
-}
+/** The keys of the options object. */
+const knownOptions = ['lock'] as const;
 
 /**
  * A number (a bigint for 64-bit integer types) in shared memory that every
@@ -156,7 +149,8 @@ export class SharedValue<
    * const shared = new SharedValue('i', 0, { lock: existingLock });
    * ```
    * @throws {TypeError} listing the valid types when `type` is not one; when `init` has the
-   *   wrong JavaScript type; when an option is invalid or unknown.
+   *   wrong JavaScript type; when `options` is not an object, has an unknown key (named in the
+   *   message), or an `options.lock` that is neither a boolean nor a corepool lock.
    * @throws {RangeError} naming the type and its range when `init` is outside it.
    */
   constructor(type: T, init?: ElementInput<T>, options?: SharedValueOptions<L>);
@@ -184,7 +178,7 @@ export class SharedValue<
       };
     } else {
       const info = elementInfo(typeOrState, 'SharedValue(type)');
-      const { lock } = checkOptions(options);
+      const { lock } = checkOptions(options, knownOptions, 'SharedValue');
       if (init !== undefined) first = toElement(info, init, `SharedValue('${info.name}') init`);
       const base = allocate(VALUE_TAG, WORDS);
       Atomics.store(new Int32Array(base.buffer), TYPE, info.code);
