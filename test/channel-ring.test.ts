@@ -98,12 +98,25 @@ function roundTrip(ring: Ring, value: unknown): unknown {
 }
 
 test('capacity must be a power of two from 64 bytes to 1 GiB', () => {
-  for (const bad of [0, 32, 100, 3000, 2 ** 31, 1.5, Number.NaN, '4096']) {
+  for (const bad of [0, 32, 100, 3000, 2 ** 31, 1.5, Number.NaN]) {
     assert.throws(() => checkCapacity(bad, 'options.capacity'), { name: 'RangeError', message: /options\.capacity/ });
   }
+  assert.throws(() => checkCapacity(1000, 'options.capacity'), {
+    name: 'RangeError',
+    message: 'options.capacity must be a power of two from 64 to 1073741824 bytes: received 1000',
+  });
   checkCapacity(64, 'x');
   checkCapacity(2 ** 30, 'x');
   assert.throws(() => new Ring(new SharedArrayBuffer(100), 0, 4, 64), RangeError);
+});
+
+test('a capacity that is not a number is a TypeError showing the received value with its type', () => {
+  assert.throws(() => checkCapacity('4096', 'options.capacity'), {
+    name: 'TypeError',
+    message: 'options.capacity must be a power of two from 64 to 1073741824 bytes: received the string "4096"',
+  });
+  assert.throws(() => checkCapacity(null, 'options.capacity'), { name: 'TypeError', message: /received null$/ });
+  assert.throws(() => checkCapacity(4096n, 'options.capacity'), { name: 'TypeError', message: /received 4096n$/ });
 });
 
 test('counters: writable/readable, publish/consume, copies that wrap keep the bytes around them', () => {

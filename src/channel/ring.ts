@@ -65,6 +65,7 @@
  * @module
  */
 
+import { describe } from '../check.js';
 import type { Lock } from '../sync/lock.js';
 import { remaining, type WaitOutcome, waitAsync } from '../sync/wait.js';
 
@@ -500,7 +501,7 @@ export class Ring {
  * ```ts
  * checkCapacity(options.capacity ?? DEFAULT_CAPACITY, 'options.capacity');
  * ```
- * @throws {RangeError} naming `what` otherwise.
+ * @throws {TypeError} naming `what` when it is not a number; {@link RangeError} when it is a number otherwise.
  */
 export function checkCapacity(capacity: unknown, what: string): asserts capacity is number {
   if (
@@ -510,8 +511,8 @@ export function checkCapacity(capacity: unknown, what: string): asserts capacity
     capacity > MAX_CAPACITY ||
     (capacity & (capacity - 1)) !== 0
   ) {
-    throw new RangeError(
-      `${what} must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY} bytes: received ${String(capacity)}`,
+    throw new (typeof capacity === 'number' ? RangeError : TypeError)(
+      `${what} must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY} bytes: received ${describe(capacity)}`,
     );
   }
 }
