@@ -25,6 +25,7 @@ import {
 } from '../src/index.js';
 import { Lock } from '../src/sync/lock.js';
 import { revive } from '../src/transfer.js';
+import { type Outcome, within } from './fixtures/queue-call.js';
 import { queueTasks } from './fixtures/queue-tasks.js';
 
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -180,6 +181,195 @@ test('options are checked', T, () => {
   assert.equal(q.qsize(), 0, 'a refused item takes no slot');
   assert.throws(() => new Queue({ buffer: new SharedArrayBuffer(8), byteOffset: 0 } as never), /invalid handle/);
 });
+
+/** Issue 10: a call that would wait for good never hangs a test; `GUARD_MS` bounds the wait instead. */
+const CHECKS = { timeout: 30_000 };
+const GUARD_MS = 10_000;
+
+/** Makes `q[method](...args)` in a worker (it may block for good there) and resolves with its outcome. */
+async function callInWorker(q: Queue, method: string, args: unknown[]): Promise<Outcome> {
+  const { worker, result } = runWorker<Outcome>('call', { q, method, args });
+  try {
+    return await within(result, GUARD_MS, `${method}() in a worker`);
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Asserts that `outcome` is a TypeError with exactly `message`, thrown at once. */
+function assertRefused(outcome: Outcome, message: string): void {
+  assert.deepEqual({ name: outcome.name, message: outcome.message }, { name: 'TypeError', message });
+  assert.ok(outcome.ms < AT_ONCE_MS, `refused after ${outcome.ms} ms`);
+}
+
+test(
+  'put with an unknown option on a full queue throws TypeError naming it at once, not blocking',
+  CHECKS,
+  async () => {
+    const q = new Queue<number>({ maxsize: 1 });
+    q.put(1);
+    try {
+      assertRefused(
+        await callInWorker(q, 'put', [2, { blok: false }]),
+        'options.blok is not a Queue.put() option (known: block, timeout); did you mean block?',
+      );
+      await assert.rejects(within(q.putAsync(2, { blok: false } as never), GUARD_MS, 'putAsync()'), {
+        name: 'TypeError',
+        message: 'options.blok is not a Queue.putAsync() option (known: block, timeout); did you mean block?',
+      });
+      assert.throws(() => q.put(2, { block: false, timout: 5 } as never), {
+        name: 'TypeError',
+        message: /^options\.timout is not a Queue\.put\(\) option .*did you mean timeout\?$/,
+      });
+      assert.throws(() => q.put(2, 'fast' as never), {
+        name: 'TypeError',
+        message: 'Queue.put(): options must be an object: received the string "fast"',
+      });
+      assert.throws(() => q.put(2, null as never), { name: 'TypeError', message: /received null$/ });
+      assert.throws(() => q.put(2, [] as never), { name: 'TypeError', message: /received an array of 0$/ });
+      assert.equal(q.qsize(), 1, 'a refused put takes no slot');
+    } finally {
+      q.close();
+    }
+  },
+);
+
+test(
+  'get with an unknown option on an empty queue throws TypeError naming it at once, not blocking',
+  CHECKS,
+  async () => {
+    for (const q of [new Queue<number>(), new SimpleQueue<number>(), new JoinableQueue<number>()]) {
+      try {
+        assertRefused(
+          await callInWorker(q, 'get', [{ blok: false }]),
+          'options.blok is not a Queue.get() option (known: block, timeout); did you mean block?',
+        );
+        await assert.rejects(within(q.getAsync({ timeot: 5 } as never), GUARD_MS, 'getAsync()'), {
+          name: 'TypeError',
+          message: 'options.timeot is not a Queue.getAsync() option (known: block, timeout); did you mean timeout?',
+        });
+        assert.throws(() => q.get(42 as never), { name: 'TypeError', message: /received 42/ });
+      } finally {
+        q.close();
+      }
+    }
+  },
+);
+
+test(
+  'methods that take no options refuse one at once: getNowait, putNowait, join, joinAsync, close…',
+  CHECKS,
+  async () => {
+    const q = new JoinableQueue<number>();
+    q.put(1); // one unfinished task: join() would wait for good
+    try {
+      assertRefused(
+        await callInWorker(q, 'join', [{ timeout: 100 }]),
+        'options.timeout is not a JoinableQueue.join() option (known: none)',
+      );
+      await assert.rejects(within(q.joinAsync({ timeout: 100 } as never), GUARD_MS, 'joinAsync()'), {
+        name: 'TypeError',
+        message: 'options.timeout is not a JoinableQueue.joinAsync() option (known: none)',
+      });
+      assert.throws(() => q.taskDone(1 as never), {
+        name: 'TypeError',
+        message: 'JoinableQueue.taskDone() takes no options: received 1',
+      });
+      assert.equal(q.get(), 1);
+      assert.throws(() => q.getNowait({ block: true, timeout: 100 } as never), {
+        name: 'TypeError',
+        message: /^options\.block is not a Queue\.getNowait\(\) option \(known: none\)$/,
+      });
+      assert.throws(() => q.putNowait(2, { block: true } as never), { name: 'TypeError', message: /putNowait/ });
+      assert.equal(q.qsize(), 0, 'the refused putNowait put nothing');
+      assert.throws(() => q.joinThread(5 as never), { name: 'TypeError', message: /^Queue\.joinThread\(\) takes no/ });
+      await assert.rejects(q.joinThreadAsync(5 as never), { name: 'TypeError', message: /joinThreadAsync/ });
+      assert.throws(() => q.close('now' as never), {
+        name: 'TypeError',
+        message: 'Queue.close() takes no options: received the string "now"',
+      });
+      assert.equal(q.closed, false, 'a refused close() closes nothing');
+      assert.throws(() => q.getNowait({} as never), QueueEmpty, 'an empty object is no options');
+      q.taskDone();
+    } finally {
+      q.close();
+    }
+  },
+);
+
+test("Python's positional forms are refused with the object to write instead", CHECKS, () => {
+  const q = new Queue<number>({ maxsize: 1 });
+  q.put(1);
+  assert.throws(() => q.put(2, false as never), {
+    name: 'TypeError',
+    message:
+      "Queue.put(): options must be an object, such as { block: false }: received false (Python's positional form)",
+  });
+  assert.throws(() => q.put(2, true as never, 5 as never), {
+    name: 'TypeError',
+    message:
+      "Queue.put(): options must be an object, such as { block: true, timeout: 5 }: received true (Python's positional form; timeouts are in milliseconds)",
+  });
+  assert.throws(() => q.get(true as never, 5 as never), { message: /such as \{ block: true, timeout: 5 \}/ });
+  assert.throws(() => q.get(5 as never), { name: 'TypeError', message: /such as \{ timeout: 5 \}/ });
+  assert.throws(() => q.put(2, {}, 5 as never), {
+    name: 'TypeError',
+    message: 'Queue.put() takes no argument after options: received 5',
+  });
+  assert.throws(() => new Queue(8 as never), {
+    name: 'TypeError',
+    message: "Queue: options must be an object, such as { maxsize: 8 }: received 8 (Python's positional form)",
+  });
+  assert.throws(() => new JoinableQueue(8 as never), {
+    name: 'TypeError',
+    message: /^JoinableQueue: .*\{ maxsize: 8 \}/,
+  });
+  assert.equal(q.qsize(), 1);
+  q.close();
+});
+
+test(
+  'constructor options: unknown keys with a suggestion; wrong types show the received value with its type',
+  CHECKS,
+  () => {
+    assert.throws(() => new Queue({ maxsiz: 3 } as never), {
+      name: 'TypeError',
+      message: 'options.maxsiz is not a Queue option (known: maxsize, capacity); did you mean maxsize?',
+    });
+    assert.throws(() => new SimpleQueue({ maxsize: 3 } as never), {
+      name: 'TypeError',
+      message: 'options.maxsize is not a SimpleQueue option (known: capacity)',
+    });
+    assert.throws(() => new JoinableQueue({ capacty: 4096 } as never), {
+      name: 'TypeError',
+      message: 'options.capacty is not a JoinableQueue option (known: maxsize, capacity); did you mean capacity?',
+    });
+    assert.throws(() => new Queue({ maxsize: '4' } as never), {
+      name: 'TypeError',
+      message: /^options\.maxsize must be an integer .*: received the string "4"$/,
+    });
+    assert.throws(() => new Queue({ capacity: '4096' } as never), {
+      name: 'TypeError',
+      message: /^options\.capacity must be a power of two .*: received the string "4096"$/,
+    });
+    assert.throws(() => new SimpleQueue('big' as never), {
+      name: 'TypeError',
+      message: 'SimpleQueue: options must be an object: received the string "big"',
+    });
+    const q = new Queue();
+    assert.throws(() => q.put(1, { timeout: '5' } as never), {
+      name: 'TypeError',
+      message: 'Queue.put(options.timeout) must be a non-negative number of milliseconds: received the string "5"',
+    });
+    assert.throws(() => q.get({ block: 'no' } as never), {
+      name: 'TypeError',
+      message: 'Queue.get(options.block) must be a boolean: received the string "no"',
+    });
+    assert.throws(() => q.get({ timeout: Number.NaN }), { name: 'RangeError', message: /received NaN$/ });
+    assert.equal(q.qsize(), 0);
+    q.close();
+  },
+);
 
 test('close: put throws, get drains then throws, for await ends; waiters wake', T, async () => {
   const q = new Queue<number>();

@@ -78,6 +78,7 @@
  * @module
  */
 
+import { checkBoolean, checkOptions, describe } from '../check.js';
 import { QueueClosedError, QueueEmpty, QueueFull } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import { LOCK_TAG, Lock } from '../sync/lock.js';
@@ -85,6 +86,7 @@ import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { registerShareable } from '../transfer.js';
+import { noOptions, positionalForm } from './args.js';
 import {
   DEFERRED,
   decodePayload,
@@ -257,29 +259,37 @@ interface Wait {
 const BLOCK: Wait = { block: true, timeout: undefined };
 const DONT_BLOCK: Wait = { block: false, timeout: undefined };
 
-function waitOptions(options: PutOptions | GetOptions | undefined, what: string): Wait {
-  if (options === undefined) return BLOCK;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${what}(options) must be an object: received ${options === null ? 'null' : typeof options}`);
-  }
-  const { block = true, timeout } = options;
-  if (typeof block !== 'boolean')
-    throw new TypeError(`${what}(options.block) must be a boolean: received ${typeof block}`);
-  checkTimeout(timeout, `${what}(options.timeout)`);
-  if (!block) return DONT_BLOCK;
-  return timeout === undefined || timeout === Number.POSITIVE_INFINITY ? BLOCK : { block, timeout };
-}
+/** The keys of {@link PutOptions} and {@link GetOptions}. */
+const waitKeys = ['block', 'timeout'] as const;
 
-function checkOptions(options: unknown, known: readonly string[], what: string): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
+/**
+ * Checks the options of a put or get (`name`: `Queue.put`). `extra` holds
+ * the arguments after them: Python's `put(x, True, 5)` is refused with the
+ * object to write instead, as is any further argument.
+ */
+function waitOptions(options: unknown, extra: readonly unknown[], name: string): Wait {
+  const what = `${name}()`;
+  if (typeof options === 'boolean' || typeof options === 'number') {
+    const timeout = typeof options === 'number' ? options : extra[0];
+    const instead =
+      typeof options === 'number'
+        ? `{ timeout: ${describe(options)} }`
+        : typeof timeout === 'number'
+          ? `{ block: ${options}, timeout: ${describe(timeout)} }`
+          : `{ block: ${options} }`;
+    throw positionalForm(what, options, instead, typeof timeout === 'number' ? '; timeouts are in milliseconds' : '');
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key))
-      throw new TypeError(`options.${key} is not a ${what} option (known: ${known.join(', ')})`);
+  for (const further of extra) {
+    if (further !== undefined) {
+      throw new TypeError(`${what} takes no argument after options: received ${describe(further)}`);
+    }
   }
-  return options as Record<string, unknown>;
+  if (options === undefined) return BLOCK;
+  const { block = true, timeout } = checkOptions(options, waitKeys, what);
+  checkBoolean(block, `${name}(options.block)`);
+  checkTimeout(timeout, `${name}(options.timeout)`);
+  if (block === false) return DONT_BLOCK;
+  return timeout === undefined || timeout === Number.POSITIVE_INFINITY ? BLOCK : { block: true, timeout };
 }
 
 function isState(arg: unknown): arg is QueueState {
@@ -352,14 +362,16 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * const q = new Queue();                                  // unbounded, 256 KiB ring
    * const small = new Queue({ maxsize: 8, capacity: 4096 }); // at most 8 items
    * ```
-   * @throws {TypeError} on an unknown option, or "invalid handle" when `state` does not locate a Queue.
+   * @throws {TypeError} on an unknown option (`options.maxsiz is not a Queue option …; did you mean
+   *   maxsize?`), options that are not an object (Python's `Queue(8)` included: write `{ maxsize: 8 }`),
+   *   a non-number `maxsize` or `capacity`, or "invalid handle" when `state` does not locate a Queue.
    * @throws {RangeError} when `maxsize` is not a non-negative integer (or Infinity), or `capacity`
    *   not a power of two from 64 bytes to 1 GiB.
    */
   constructor(options?: QueueOptions);
   constructor(state: QueueState);
   constructor(optionsOrState?: QueueOptions | QueueState) {
-    super(kindOf(new.target), queueState(optionsOrState, false));
+    super(kindOf(new.target), queueState(optionsOrState, false, kindOf(new.target)));
     const state = this.state;
     const words = attach(state, QUEUE_TAG, HEADER_WORDS, 'Queue');
     const capacity = Atomics.load(words, CAPACITY);
@@ -455,10 +467,13 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * @throws {QueueFull} when a bounded queue stays full.
    * @throws {QueueClosedError} after `close()`, or when the queue is broken.
    * @throws {DataCloneError} naming the part of `item` that cannot cross threads.
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, on an unknown option (`options.blok is not a Queue.put()
+   *   option`), options that are not an object (Python's `put(item, false)` included: write
+   *   `{ block: false }`), a non-boolean `block`, a non-number `timeout` or a further argument.
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
-  put(item: T, options?: PutOptions): void {
-    const wait = waitOptions(options, 'Queue.put');
+  put(item: T, options?: PutOptions, ...none: never[]): void {
+    const wait = waitOptions(options, none, 'Queue.put');
     if (this.#putFast(item)) return;
     runSync(this.#commit(runSync(this.#reserve(item, wait))));
   }
@@ -472,10 +487,11 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * await q.putAsync(item);
    * await q.putAsync(item, { timeout: 100 }).catch((e) => e instanceof QueueFull);
    * ```
-   * @throws {QueueFull} (as a rejection) when a bounded queue stays full; the other errors of `put`.
+   * @throws {QueueFull} (as a rejection) when a bounded queue stays full; the other errors of `put`,
+   *   `TypeError` for an unknown option included, as rejections.
    */
-  async putAsync(item: T, options?: PutOptions): Promise<void> {
-    const wait = waitOptions(options, 'Queue.putAsync');
+  async putAsync(item: T, options?: PutOptions, ...none: never[]): Promise<void> {
+    const wait = waitOptions(options, none, 'Queue.putAsync');
     if (this.#putFast(item)) return;
     await this.#commitAsync(await runAsync(this.#reserve(item, wait)));
   }
@@ -488,8 +504,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * try { q.putNowait(1); } catch (e) { if (e instanceof QueueFull) dropped++; }
    * ```
    * @throws {QueueFull} when a bounded queue is full; the other errors of `put`.
+   * @throws {TypeError} when given a further argument (it takes no options; `put` does).
    */
-  putNowait(item: T): void {
+  putNowait(item: T, ...none: never[]): void {
+    noOptions(none, 'Queue.putNowait()');
     if (this.#putFast(item)) return;
     runSync(this.#commit(runSync(this.#reserve(item, DONT_BLOCK))));
   }
@@ -506,10 +524,13 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * ```
    * @throws {QueueEmpty} when no item came in time.
    * @throws {QueueClosedError} when the queue is closed and drained, or broken.
-   * @throws {TypeError|RangeError} on invalid options.
+   * @throws {TypeError} before any waiting, on an unknown option (`options.blok is not a Queue.get()
+   *   option`), options that are not an object (Python's `get(false)` included: write
+   *   `{ block: false }`), a non-boolean `block`, a non-number `timeout` or a further argument.
+   * @throws {RangeError} when `timeout` is negative or NaN.
    */
-  get(options?: GetOptions): T {
-    const wait = waitOptions(options, 'Queue.get');
+  get(options?: GetOptions, ...none: never[]): T {
+    const wait = waitOptions(options, none, 'Queue.get');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(wait)) as T;
     if (v === DEFERRED) return this.#finishDeferred(false) as T;
@@ -524,10 +545,11 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * ```ts
    * const item = await q.getAsync({ timeout: 1000 });
    * ```
-   * @throws {QueueEmpty|QueueClosedError} (as rejections), as `get`.
+   * @throws {QueueEmpty|QueueClosedError|TypeError|RangeError} (as rejections), as `get`: `TypeError`
+   *   for an unknown option.
    */
-  async getAsync(options?: GetOptions): Promise<T> {
-    const wait = waitOptions(options, 'Queue.getAsync');
+  async getAsync(options?: GetOptions, ...none: never[]): Promise<T> {
+    const wait = waitOptions(options, none, 'Queue.getAsync');
     const v = this.#getFast();
     if (v === NONE) return (await runAsync(this.#get(wait))) as T;
     if (v === DEFERRED) return (await this.#finishDeferred(true)) as T;
@@ -542,8 +564,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * try { handle(q.getNowait()); } catch (e) { if (!(e instanceof QueueEmpty)) throw e; }
    * ```
    * @throws {QueueEmpty} when no item is there; {@link QueueClosedError} when closed and drained.
+   * @throws {TypeError} when given an argument (it takes no options; `get` does).
    */
-  getNowait(): T {
+  getNowait(...none: never[]): T {
+    noOptions(none, 'Queue.getNowait()');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(DONT_BLOCK)) as T;
     if (v === DEFERRED) return this.#finishDeferred(false) as T;
@@ -598,8 +622,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * q.close();
    * for await (const x of q) use(x); // drains, then ends
    * ```
+   * @throws {TypeError} when given an argument (it takes no options).
    */
-  close(): void {
+  close(...none: never[]): void {
+    noOptions(none, 'Queue.close()');
     Atomics.or(this.#words, FLAGS, CLOSED);
     this.#wakeEveryone();
   }
@@ -1000,8 +1026,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * q.joinThread(); // every result is in the queue's memory now
    * ```
    * @throws {QueueClosedError} when the queue is broken.
+   * @throws {TypeError} when given an argument (it takes no options).
    */
-  joinThread(): void {
+  joinThread(...none: never[]): void {
+    noOptions(none, 'Queue.joinThread()');
     runSync(this.#flushAll());
     if (this.#spill.first < this.#spill.items.length) throw this.#brokenError();
   }
@@ -1014,8 +1042,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * await q.joinThreadAsync();
    * ```
    * @throws {QueueClosedError} (as a rejection) when the queue is broken.
+   * @throws {TypeError} (as a rejection) when given an argument (it takes no options).
    */
-  async joinThreadAsync(): Promise<void> {
+  async joinThreadAsync(...none: never[]): Promise<void> {
+    noOptions(none, 'Queue.joinThreadAsync()');
     await runAsync(this.#flushAll());
     if (this.#spill.first < this.#spill.items.length) throw this.#brokenError();
   }
@@ -1197,14 +1227,21 @@ function kindOf(cls: abstract new (...args: never[]) => unknown): string {
   return 'Queue';
 }
 
-function queueState(arg: unknown, joinable: boolean): QueueState {
+/** The keys of {@link QueueOptions}; a SimpleQueue has no `maxsize`. */
+const queueKeys = ['maxsize', 'capacity'] as const;
+const simpleQueueKeys = ['capacity'] as const;
+
+/** The state of a new queue from a constructor's argument (`what`: the class), or the `state` given. */
+function queueState(arg: unknown, joinable: boolean, what: string): QueueState {
   if (isState(arg)) return arg;
-  const o = checkOptions(arg, ['maxsize', 'capacity'], 'Queue');
+  const simple = what === 'SimpleQueue';
+  if (typeof arg === 'number' && !simple) throw positionalForm(what, arg, `{ maxsize: ${describe(arg)} }`);
+  const o = checkOptions(arg, simple ? simpleQueueKeys : queueKeys, what) as { maxsize?: unknown; capacity?: unknown };
   let maxsize = o.maxsize ?? 0;
   if (maxsize === Number.POSITIVE_INFINITY) maxsize = 0;
   if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize < 0 || maxsize > MAX_MAXSIZE) {
-    throw new RangeError(
-      `options.maxsize must be an integer from 0 (unbounded) to ${MAX_MAXSIZE}, or Infinity: received ${String(maxsize)}`,
+    throw new (typeof maxsize === 'number' ? RangeError : TypeError)(
+      `options.maxsize must be an integer from 0 (unbounded) to ${MAX_MAXSIZE}, or Infinity: received ${describe(maxsize)}`,
     );
   }
   const capacity = o.capacity ?? DEFAULT_CAPACITY;
@@ -1232,13 +1269,13 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
    * ```ts
    * new SimpleQueue({ capacity: 4096 });
    * ```
-   * @throws {TypeError} on an unknown option, or "invalid handle" for a foreign `state`.
+   * @throws {TypeError} on an unknown option (`maxsize` included: a SimpleQueue is unbounded), options
+   *   that are not an object, a non-number `capacity`, or "invalid handle" for a foreign `state`.
    * @throws {RangeError} when `capacity` is not a power of two from 64 bytes to 1 GiB.
    */
   constructor(options?: { capacity?: number });
   constructor(state: QueueState);
   constructor(optionsOrState?: { capacity?: number } | QueueState) {
-    if (!isState(optionsOrState)) checkOptions(optionsOrState, ['capacity'], 'SimpleQueue');
     super(optionsOrState as QueueOptions);
   }
 
@@ -1273,7 +1310,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   constructor(options?: QueueOptions);
   constructor(state: QueueState);
   constructor(optionsOrState?: QueueOptions | QueueState) {
-    super(isState(optionsOrState) ? optionsOrState : queueState(optionsOrState, true));
+    super(isState(optionsOrState) ? optionsOrState : queueState(optionsOrState, true, 'JoinableQueue'));
   }
 
   /**
@@ -1285,8 +1322,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * const job = q.get(); try { run(job); } finally { q.taskDone(); }
    * ```
    * @throws {RangeError} "task_done() called too many times" when no task is unfinished.
+   * @throws {TypeError} when given an argument (it takes no options).
    */
-  taskDone(): void {
+  taskDone(...none: never[]): void {
+    noOptions(none, 'JoinableQueue.taskDone()');
     this.taskDoneImpl();
   }
 
@@ -1297,8 +1336,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * ```ts
    * q.join();
    * ```
+   * @throws {TypeError} when given an argument (it takes no options: there is no timeout, as in Python).
    */
-  join(): void {
+  join(...none: never[]): void {
+    noOptions(none, 'JoinableQueue.join()');
     runSync(this.joinImpl());
   }
 
@@ -1309,8 +1350,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
    * ```ts
    * await q.joinAsync();
    * ```
+   * @throws {TypeError} (as a rejection) when given an argument (it takes no options).
    */
-  async joinAsync(): Promise<void> {
+  async joinAsync(...none: never[]): Promise<void> {
+    noOptions(none, 'JoinableQueue.joinAsync()');
     await runAsync(this.joinImpl());
   }
 
