@@ -29,6 +29,7 @@ import {
   WorkerExitError,
 } from '../src/index.js';
 import { pipeTasks } from './fixtures/pipe-tasks.js';
+import { type Outcome, within } from './fixtures/queue-call.js';
 
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const workerUrl = new URL(`./fixtures/pipe-worker.${ext}`, import.meta.url);
@@ -338,7 +339,7 @@ test('poll with and without timeout (Python test_connection, _TestPoll)', T, asy
   assert.equal(await a.pollAsync(TIMEOUT1), false);
   assert.ok(performance.now() - start >= TIMEOUT1 - 1);
   assert.throws(() => a.poll(Number.NaN), RangeError);
-  assert.throws(() => a.poll('1' as never), RangeError);
+  assert.throws(() => a.poll('1' as never), TypeError); // not a number: a TypeError, as checkTimeout's
   b.send(null);
   [ready, ms] = elapsed(() => a.poll(TIMEOUT1));
   assert.equal(ready, true);
@@ -701,6 +702,133 @@ test('options are checked', () => {
   a.close();
   b.close();
 });
+
+/** Issue 10: a call that would wait for good never hangs a test; `GUARD_MS` bounds the wait instead. */
+const CHECKS = { timeout: 30_000 };
+const GUARD_MS = 10_000;
+
+/** Makes `conn[method](...args)` in a worker (it may block for good there) and resolves with its outcome. */
+async function callInWorker(conn: Connection, method: string, args: unknown[]): Promise<Outcome> {
+  const { worker, result } = runWorker('call', { conn, method, args });
+  try {
+    return (await within(result, GUARD_MS, `${method}() in a worker`)) as Outcome;
+  } finally {
+    await worker.terminate();
+  }
+}
+
+test('Connection methods refuse options at once instead of waiting for a message', CHECKS, async () => {
+  const [a, b] = Pipe();
+  try {
+    const outcome = await callInWorker(b, 'recv', [{ timeout: 100 }]);
+    assert.deepEqual(
+      { name: outcome.name, message: outcome.message },
+      { name: 'TypeError', message: 'options.timeout is not a Connection.recv() option (known: none)' },
+    );
+    assert.ok(outcome.ms < AT_ONCE_MS, `refused after ${outcome.ms} ms`);
+    await assert.rejects(within(b.recvAsync({ timeout: 100 } as never), GUARD_MS, 'recvAsync()'), {
+      name: 'TypeError',
+      message: 'options.timeout is not a Connection.recvAsync() option (known: none)',
+    });
+    await assert.rejects(within(b.recvBytesAsync(10, { timeout: 100 } as never), GUARD_MS, 'recvBytesAsync()'), {
+      name: 'TypeError',
+      message: 'options.timeout is not a Connection.recvBytesAsync() option (known: none)',
+    });
+    await assert.rejects(
+      within(b.recvBytesIntoAsync(new Uint8Array(8), 0, 5 as never), GUARD_MS, 'recvBytesIntoAsync()'),
+      { name: 'TypeError', message: 'Connection.recvBytesIntoAsync() takes no options: received 5' },
+    );
+    assert.throws(() => b.recvBytes({ maxlength: 10 } as never), {
+      name: 'TypeError',
+      message: 'Connection.recvBytes(maxlength) must be a non-negative integer: received an object',
+    });
+    assert.throws(() => b.poll({ timeout: 100 } as never), {
+      name: 'TypeError',
+      message: 'Connection.poll(timeout) must be a number of milliseconds: received an object',
+    });
+    await assert.rejects(b.pollAsync(0, { timeout: 100 } as never), { name: 'TypeError', message: /pollAsync/ });
+    // Sends are refused before anything is sent.
+    assert.throws(() => a.send('x', { timeout: 5 } as never), {
+      name: 'TypeError',
+      message: 'options.timeout is not a Connection.send() option (known: none)',
+    });
+    await assert.rejects(a.sendAsync('x', true as never), {
+      name: 'TypeError',
+      message: 'Connection.sendAsync() takes no options: received true',
+    });
+    assert.throws(() => a.sendBytes(Buffer.from('abc'), 0, 3, { block: false } as never), {
+      name: 'TypeError',
+      message: /^options\.block is not a Connection\.sendBytes\(\) option/,
+    });
+    assert.throws(() => a.close(false as never), {
+      name: 'TypeError',
+      message: 'Connection.close() takes no options: received false',
+    });
+    assert.equal(a.closed, false, 'a refused close() closes nothing');
+    assert.equal(b.poll(), false, 'nothing was sent');
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test(
+  'Pipe options and Connection arguments: suggestions, Python forms, received values with their type',
+  CHECKS,
+  () => {
+    assert.throws(() => Pipe({ duplx: false } as never), {
+      name: 'TypeError',
+      message: 'options.duplx is not a Pipe option (known: duplex, capacity); did you mean duplex?',
+    });
+    assert.throws(() => Pipe(false as never), {
+      name: 'TypeError',
+      message: "Pipe: options must be an object, such as { duplex: false }: received false (Python's positional form)",
+    });
+    assert.throws(() => Pipe(null as never), {
+      name: 'TypeError',
+      message: 'Pipe: options must be an object: received null',
+    });
+    assert.throws(() => Pipe({ duplex: 'no' } as never), {
+      name: 'TypeError',
+      message: 'options.duplex must be a boolean: received the string "no"',
+    });
+    assert.throws(() => Pipe({ capacity: '4096' } as never), {
+      name: 'TypeError',
+      message: /^options\.capacity must be a power of two .*: received the string "4096"$/,
+    });
+    const [a, b] = Pipe();
+    const msg = Buffer.from('abc');
+    assert.throws(() => a.sendBytes('text' as never), {
+      name: 'TypeError',
+      message: /^Connection\.sendBytes\(buf\) must be an ArrayBuffer, .*: received the string "text"$/,
+    });
+    assert.throws(() => a.sendBytes(msg, '1' as never), {
+      name: 'TypeError',
+      message: 'Connection.sendBytes(offset) must be an integer from 0 to 3: received the string "1"',
+    });
+    assert.throws(() => a.sendBytes(msg, 0, '2' as never), { name: 'TypeError', message: /size.*the string "2"$/ });
+    assert.throws(() => b.recvBytes('4' as never), {
+      name: 'TypeError',
+      message: 'Connection.recvBytes(maxlength) must be a non-negative integer: received the string "4"',
+    });
+    assert.throws(() => b.recvBytesInto(new Uint8Array(4), '0' as never), {
+      name: 'TypeError',
+      message: 'Connection.recvBytesInto(offset) must be an integer from 0 to 4: received the string "0"',
+    });
+    assert.throws(() => b.poll('1' as never), {
+      name: 'TypeError',
+      message: 'Connection.poll(timeout) must be a number of milliseconds: received the string "1"',
+    });
+    assert.throws(() => b.poll(null as never), {
+      name: 'TypeError',
+      message: /received null \(Python's None: use Infinity to wait for good\)$/,
+    });
+    assert.throws(() => b.recvBytes(-1), { name: 'RangeError', message: /received -1$/ });
+    assert.equal(b.poll(), false, 'nothing was sent');
+    a.close();
+    b.close();
+  },
+);
 
 test('a Connection inspects, and its end is found under its reader', () => {
   const [a, b] = Pipe({ duplex: false });

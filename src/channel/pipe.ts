@@ -86,6 +86,7 @@
  * @module
  */
 
+import { checkBoolean, checkOptions, describe } from '../check.js';
 import { BufferTooShort, ConnectionStateError, EOFError } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import { LOCK_TAG, Lock } from '../sync/lock.js';
@@ -93,6 +94,7 @@ import { adoptRegistry, isDead, OWNER_CHECK_MS, threadToken } from '../sync/owne
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { kShare, registerShareable, type ShareDescriptor } from '../transfer.js';
+import { noOptions, positionalForm } from './args.js';
 import {
   DEFERRED,
   decodePayload,
@@ -315,31 +317,29 @@ function checkBuffer(buf: unknown, what: string): Uint8Array {
   if (ArrayBuffer.isView(buf)) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer) return new Uint8Array(buf);
   throw new TypeError(
-    `${what} must be an ArrayBuffer, a SharedArrayBuffer, a typed array, a DataView or a Buffer: received ${buf === null ? 'null' : typeof buf}`,
+    `${what} must be an ArrayBuffer, a SharedArrayBuffer, a typed array, a DataView or a Buffer: received ${describe(buf)}`,
   );
 }
 
+/** A byte offset or count from 0 to `max`: a `TypeError` when it is not a number, else a `RangeError`. */
 function checkByteCount(n: unknown, what: string, max: number): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-    throw new RangeError(`${what} must be an integer from 0 to ${max}: received ${String(n)}`);
+    throw new (typeof n === 'number' ? RangeError : TypeError)(
+      `${what} must be an integer from 0 to ${max}: received ${describe(n)}`,
+    );
   }
   return n;
 }
 
+/** The keys of {@link PipeOptions}. */
+const pipeKeys = ['duplex', 'capacity'] as const;
+
 function pipeOptions(options: unknown): { duplex: boolean; capacity: number } {
-  if (options === undefined) return { duplex: true, capacity: DEFAULT_PIPE_CAPACITY };
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options must be an object: received ${options === null ? 'null' : typeof options}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'duplex' && key !== 'capacity') {
-      throw new TypeError(`options.${key} is not a Pipe option (known: duplex, capacity)`);
-    }
-  }
-  const { duplex = true, capacity = DEFAULT_PIPE_CAPACITY } = options as PipeOptions;
-  if (typeof duplex !== 'boolean') throw new TypeError(`options.duplex must be a boolean: received ${typeof duplex}`);
+  if (typeof options === 'boolean') throw positionalForm('Pipe', options, `{ duplex: ${options} }`);
+  const { duplex = true, capacity = DEFAULT_PIPE_CAPACITY } = checkOptions(options, pipeKeys, 'Pipe');
+  checkBoolean(duplex, 'options.duplex');
   checkCapacity(capacity, 'options.capacity');
-  return { duplex, capacity };
+  return { duplex: duplex as boolean, capacity };
 }
 
 // ---- the connection ----
@@ -503,8 +503,10 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * @throws {ConnectionStateError} on a closed connection, the receiving end of a one-way pipe,
    *   when every handle on the other end is closed (broken pipe), or when the pipe is broken.
    * @throws {DataCloneError} naming the part of `obj` that cannot cross threads.
+   * @throws {TypeError} when given a further argument (it takes no options).
    */
-  send(obj: T): void {
+  send(obj: T, ...none: never[]): void {
+    noOptions(none, 'Connection.send()');
     this.#checkSend(false);
     if (this.#sendFast(obj)) return;
     runSync(this.#sendSlow(encode(obj, 'obj'), false));
@@ -519,9 +521,10 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```ts
    * await a.sendAsync(hugeArray);
    * ```
-   * @throws {ConnectionStateError|DataCloneError} (as rejections), as `send`.
+   * @throws {ConnectionStateError|DataCloneError|TypeError} (as rejections), as `send`.
    */
-  async sendAsync(obj: T): Promise<void> {
+  async sendAsync(obj: T, ...none: never[]): Promise<void> {
+    noOptions(none, 'Connection.sendAsync()');
     this.#checkSend(true);
     if (this.#pending[1] === 0 && this.#sendFast(obj)) return;
     await this.#sendOut(encode(obj, 'obj'));
@@ -537,13 +540,20 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * a.sendBytes(Buffer.from('hello world'), 6); // 'world'
    * a.sendBytes(new Uint8Array(0));              // an empty message, still one message
    * ```
-   * @throws {TypeError} when `buf` is not bytes.
+   * @throws {TypeError} when `buf` is not bytes, `offset` or `size` is not a number, or a further
+   *   argument is given (it takes no options).
    * @throws {RangeError} when `offset` or `size` is not an integer, negative, or beyond `buf`.
    * @throws {ConnectionStateError} as `send`.
    */
-  sendBytes(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset?: number, size?: number): void {
+  sendBytes(
+    buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer,
+    offset?: number,
+    size?: number,
+    ...none: never[]
+  ): void {
+    const bytes = slice(buf, offset, size, none, 'Connection.sendBytes');
     this.#checkSend(false);
-    runSync(this.#sendSlow(encodeRaw(slice(buf, offset, size)), false));
+    runSync(this.#sendSlow(encodeRaw(bytes), false));
   }
 
   /**
@@ -559,9 +569,11 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer,
     offset?: number,
     size?: number,
+    ...none: never[]
   ): Promise<void> {
+    const bytes = slice(buf, offset, size, none, 'Connection.sendBytesAsync');
     this.#checkSend(true);
-    await this.#sendOut(encodeRaw(slice(buf, offset, size)));
+    await this.#sendOut(encodeRaw(bytes));
   }
 
   // ---- receiving ----
@@ -580,8 +592,11 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * @throws {EOFError} when the other end is closed and drained, or its writer died mid-message.
    * @throws {ConnectionStateError} on a closed connection or the sending end of a one-way pipe,
    *   or while a `recvAsync` of this thread is pending on it.
+   * @throws {TypeError} before any waiting, when given an argument (`b.recv({ timeout: 100 })`: it
+   *   takes no options, as in Python; wait with `poll(timeout)` first).
    */
-  recv(): T {
+  recv(...none: never[]): T {
+    noOptions(none, 'Connection.recv()');
     this.#checkRecv(false);
     const v = this.#recvFast();
     if (v === NONE) return runSync(this.#recv(RECEIVE_VALUE)) as T;
@@ -599,9 +614,11 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * const msg = await b.recvAsync();
    * ```
    * @throws {EOFError|ConnectionStateError} (as rejections), as `recv`; `ConnectionStateError`
-   *   also when this thread closes the connection while it waits.
+   *   also when this thread closes the connection while it waits; `TypeError`, as `recv`, when given
+   *   an argument.
    */
-  async recvAsync(): Promise<T> {
+  async recvAsync(...none: never[]): Promise<T> {
+    noOptions(none, 'Connection.recvAsync()');
     this.#checkRecv(true);
     if (this.#pending[0] === 0) {
       const v = this.#recvFast();
@@ -628,12 +645,13 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * const small = b.recvBytes(4096); // refuses a longer message without reading it
    * ```
    * @throws {ConnectionStateError} when the message is longer than `maxlength`; as `recv`.
-   * @throws {TypeError} when the next message is not bytes.
+   * @throws {TypeError} when the next message is not bytes; before any waiting, when `maxlength` is not
+   *   a number or a further argument is given (it takes no options).
    * @throws {RangeError} when `maxlength` is not a non-negative integer.
    * @throws {EOFError} as `recv`.
    */
-  recvBytes(maxlength?: number): Buffer {
-    const how = bytesReceive(maxlength);
+  recvBytes(maxlength?: number, ...none: never[]): Buffer {
+    const how = bytesReceive(maxlength, none, 'Connection.recvBytes');
     this.#checkRecv(false);
     return runSync(this.#recv(how)) as Buffer;
   }
@@ -647,8 +665,8 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```
    * @throws {ConnectionStateError|TypeError|RangeError|EOFError} (as rejections), as `recvBytes`.
    */
-  async recvBytesAsync(maxlength?: number): Promise<Buffer> {
-    const how = bytesReceive(maxlength);
+  async recvBytesAsync(maxlength?: number, ...none: never[]): Promise<Buffer> {
+    const how = bytesReceive(maxlength, none, 'Connection.recvBytesAsync');
     this.#checkRecv(true);
     return (await this.#serial(0, () => runAsync(this.#recv(how)))) as Buffer;
   }
@@ -665,11 +683,12 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```
    * @throws {BufferTooShort} carrying the whole message when it does not fit.
    * @throws {RangeError} when `offset` is not an integer from 0 to the buffer's byte length.
-   * @throws {TypeError} when `buf` is not bytes, or the next message is not bytes (left in the pipe).
+   * @throws {TypeError} when `buf` is not bytes, or the next message is not bytes (left in the pipe);
+   *   before any waiting, when `offset` is not a number or a further argument is given (it takes no options).
    * @throws {EOFError|ConnectionStateError} as `recv`.
    */
-  recvBytesInto(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset?: number): number {
-    const how = intoReceive(buf, offset);
+  recvBytesInto(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset?: number, ...none: never[]): number {
+    const how = intoReceive(buf, offset, none, 'Connection.recvBytesInto');
     this.#checkRecv(false);
     return runSync(this.#recv(how)) as number;
   }
@@ -683,8 +702,12 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```
    * @throws {BufferTooShort|RangeError|TypeError|EOFError|ConnectionStateError} (as rejections), as `recvBytesInto`.
    */
-  async recvBytesIntoAsync(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset?: number): Promise<number> {
-    const how = intoReceive(buf, offset);
+  async recvBytesIntoAsync(
+    buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer,
+    offset?: number,
+    ...none: never[]
+  ): Promise<number> {
+    const how = intoReceive(buf, offset, none, 'Connection.recvBytesIntoAsync');
     this.#checkRecv(true);
     return (await this.#serial(0, () => runAsync(this.#recv(how)))) as number;
   }
@@ -701,10 +724,12 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * b.poll(100); // waits up to 100 ms
    * ```
    * @throws {ConnectionStateError} on a closed connection or the sending end of a one-way pipe.
-   * @throws {RangeError} when `timeout` is NaN or not a number.
+   * @throws {TypeError} when `timeout` is not a number (`poll({ timeout: 100 })` included: the timeout
+   *   is positional, as in Python), or a further argument is given.
+   * @throws {RangeError} when `timeout` is NaN.
    */
-  poll(timeout = 0): boolean {
-    const ms = pollTimeout(timeout);
+  poll(timeout = 0, ...none: never[]): boolean {
+    const ms = pollTimeout(timeout, none, 'Connection.poll');
     this.#checkRecv(false, true);
     return runSync(this.#poll(ms));
   }
@@ -716,10 +741,10 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```ts
    * if (await b.pollAsync(1000)) console.log(await b.recvAsync());
    * ```
-   * @throws {ConnectionStateError|RangeError} (as rejections), as `poll`.
+   * @throws {ConnectionStateError|TypeError|RangeError} (as rejections), as `poll`.
    */
-  async pollAsync(timeout = 0): Promise<boolean> {
-    const ms = pollTimeout(timeout);
+  async pollAsync(timeout = 0, ...none: never[]): Promise<boolean> {
+    const ms = pollTimeout(timeout, none, 'Connection.pollAsync');
     this.#checkRecv(true, true);
     return runAsync(this.#poll(ms));
   }
@@ -735,8 +760,10 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```ts
    * a.send('bye'); a.close(); // b.recv() → 'bye', then EOFError
    * ```
+   * @throws {TypeError} when given an argument (it takes no options).
    */
-  close(): void {
+  close(...none: never[]): void {
+    noOptions(none, 'Connection.close()');
     if (this.#closed) return;
     this.#closed = true;
     collected.unregister(this);
@@ -1214,7 +1241,7 @@ function reviveConnection(state: PipeState): Connection {
   if (live !== undefined && !live.closed) return live;
   const end = state?.end;
   if (end !== 0 && end !== 1)
-    throw new TypeError(`invalid handle: a Connection's end must be 0 or 1: received ${String(end)}`);
+    throw new TypeError(`invalid handle: a Connection's end must be 0 or 1: received ${describe(end)}`);
   const words = attach(state, PIPE_TAG, HEADER_WORDS, 'Connection');
   adoptHubBlock(state.hub);
   const registry = adoptRegistry(state.registry);
@@ -1231,24 +1258,31 @@ function reviveConnection(state: PipeState): Connection {
   return connection(state, handle);
 }
 
-function slice(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset?: number, size?: number): Uint8Array {
-  const bytes = checkBuffer(buf, 'sendBytes(buf)');
-  const from = offset === undefined ? 0 : checkByteCount(offset, 'sendBytes(offset)', bytes.length);
-  const n = size === undefined ? bytes.length - from : checkByteCount(size, 'sendBytes(size)', bytes.length - from);
+/** The arguments of `sendBytes` (`name`: the method) checked: the bytes to send. */
+function slice(buf: unknown, offset: unknown, size: unknown, extra: readonly unknown[], name: string): Uint8Array {
+  const bytes = checkBuffer(buf, `${name}(buf)`);
+  const from = offset === undefined ? 0 : checkByteCount(offset, `${name}(offset)`, bytes.length);
+  const n = size === undefined ? bytes.length - from : checkByteCount(size, `${name}(size)`, bytes.length - from);
+  noOptions(extra, `${name}()`);
   return bytes.subarray(from, from + n);
 }
 
-function bytesReceive(maxlength: number | undefined): Receive {
-  if (maxlength === undefined) return { as: AS_BYTES, maxlength: Number.POSITIVE_INFINITY, into: RECEIVE_VALUE.into };
-  if (typeof maxlength !== 'number' || !Number.isInteger(maxlength) || maxlength < 0) {
-    throw new RangeError(`recvBytes(maxlength) must be a non-negative integer: received ${String(maxlength)}`);
+/** The arguments of `recvBytes` (`name`: the method) checked: how to receive. */
+function bytesReceive(maxlength: unknown, extra: readonly unknown[], name: string): Receive {
+  if (maxlength !== undefined && (typeof maxlength !== 'number' || !Number.isInteger(maxlength) || maxlength < 0)) {
+    throw new (typeof maxlength === 'number' ? RangeError : TypeError)(
+      `${name}(maxlength) must be a non-negative integer: received ${describe(maxlength)}`,
+    );
   }
-  return { as: AS_BYTES, maxlength, into: RECEIVE_VALUE.into };
+  noOptions(extra, `${name}()`);
+  return { as: AS_BYTES, maxlength: maxlength ?? Number.POSITIVE_INFINITY, into: RECEIVE_VALUE.into };
 }
 
-function intoReceive(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset: number | undefined): Receive {
-  const bytes = checkBuffer(buf, 'recvBytesInto(buf)');
-  const from = offset === undefined ? 0 : checkByteCount(offset, 'recvBytesInto(offset)', bytes.length);
+/** The arguments of `recvBytesInto` (`name`: the method) checked: how to receive. */
+function intoReceive(buf: unknown, offset: unknown, extra: readonly unknown[], name: string): Receive {
+  const bytes = checkBuffer(buf, `${name}(buf)`);
+  const from = offset === undefined ? 0 : checkByteCount(offset, `${name}(offset)`, bytes.length);
+  noOptions(extra, `${name}()`);
   return { as: INTO, maxlength: Number.POSITIVE_INFINITY, into: bytes.subarray(from) };
 }
 
@@ -1267,13 +1301,21 @@ function checkBytes(head: RecordHead, how: Receive): void {
   }
 }
 
-function pollTimeout(timeout: unknown): number | undefined {
+/**
+ * The arguments of `poll` (`name`: the method) checked: the ms to wait,
+ * `undefined` for good. Negative means 0, as in Python.
+ */
+function pollTimeout(timeout: unknown, extra: readonly unknown[], name: string): number | undefined {
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
-    throw new RangeError(`poll(timeout) must be a number of milliseconds: received ${String(timeout)}`);
+    const hint = timeout === null ? " (Python's None: use Infinity to wait for good)" : '';
+    throw new (typeof timeout === 'number' ? RangeError : TypeError)(
+      `${name}(timeout) must be a number of milliseconds: received ${describe(timeout)}${hint}`,
+    );
   }
+  noOptions(extra, `${name}()`);
   if (timeout === Number.POSITIVE_INFINITY) return undefined;
   const ms = Math.max(0, timeout);
-  checkTimeout(ms, 'poll(timeout)');
+  checkTimeout(ms, `${name}(timeout)`);
   return ms;
 }
 
@@ -1291,7 +1333,9 @@ function pollTimeout(timeout: unknown): number | undefined {
  * w.sendBytes(Buffer.from('raw'));
  * r.recvBytes();                  // <Buffer 72 61 77>
  * ```
- * @throws {TypeError} on an unknown option or a non-boolean `duplex`.
+ * @throws {TypeError} on an unknown option (`options.duplx is not a Pipe option …; did you mean
+ *   duplex?`), options that are not an object (Python's `Pipe(false)` included: write
+ *   `{ duplex: false }`), a non-boolean `duplex` or a non-number `capacity`.
  * @throws {RangeError} when `capacity` is not a power of two from 64 bytes to 1 GiB.
  */
 export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connection<T>] {
