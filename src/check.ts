@@ -1,6 +1,8 @@
 /**
  * Argument checking shared by every public constructor and method: one
- * checker for options objects, one way to show a received value.
+ * checker for options objects, one way to show a received value, one
+ * refusal of arguments a method does not take and of Python's positional
+ * form of an options argument.
  *
  * Messages start with the path of what was wrong and end with what was
  * received, shown so that its type is plain: `options.processes must be a
@@ -148,4 +150,61 @@ export function checkBoolean(value: unknown, what: string): void {
   if (value !== undefined && typeof value !== 'boolean') {
     throw new TypeError(`${what} must be a boolean: received ${describe(value)}`);
   }
+}
+
+/**
+ * Refuses arguments a method does not take: `extra` holds those after its
+ * last parameter (its `...none: never[]`), `what` names the call
+ * (`Connection.recv()`). A JavaScript caller's `b.recv({ timeout: 100 })`
+ * would otherwise wait forever: an object has its keys refused by the
+ * options checker (an empty object passes), anything else is refused as it is.
+ *
+ * @example
+ * ```ts
+ * noOptions([{ timeout: 100 }], 'Connection.recv()');
+ * // TypeError: options.timeout is not a Connection.recv() option (known: none)
+ * noOptions([5], 'Connection.recv()'); // TypeError: Connection.recv() takes no options: received 5
+ * ```
+ * @throws {TypeError} for any argument in `extra` but `undefined` and `{}`.
+ */
+export function noOptions(extra: readonly unknown[], what: string): void {
+  for (const arg of extra) {
+    if (arg === undefined) continue;
+    if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) {
+      throw new TypeError(`${what} takes no options: received ${describe(arg)}`);
+    }
+    checkOptions(arg, [], what);
+  }
+}
+
+/**
+ * The error for Python's positional form of an options argument
+ * (`put(x, False)`, `Queue(8)`, `Pipe(False)`): `instead` is the object to
+ * write (`{ block: false }`).
+ *
+ * @example
+ * ```ts
+ * if (typeof options === 'boolean') throw positionalForm('Queue.put()', options, `{ block: ${options} }`);
+ * // TypeError: Queue.put(): options must be an object, such as { block: false }: received false (Python's positional form)
+ * ```
+ */
+export function positionalForm(what: string, received: unknown, instead: string, note = ''): TypeError {
+  return new TypeError(
+    `${what}: options must be an object, such as ${instead}: received ${describe(received)} (Python's positional form${note})`,
+  );
+}
+
+/**
+ * Checks a required function argument (`checkFunction` takes `undefined` as
+ * not given).
+ *
+ * @example
+ * ```ts
+ * checkFn(predicate, 'Condition.waitFor(predicate)');
+ * ```
+ * @throws {TypeError} naming `what` when `fn` is not a function.
+ */
+export function checkFn(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
+  if (fn === undefined) throw new TypeError(`${what} must be a function: received undefined`);
+  checkFunction(fn, what);
 }

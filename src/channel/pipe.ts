@@ -86,7 +86,7 @@
  * @module
  */
 
-import { checkBoolean, checkOptions, describe } from '../check.js';
+import { checkBoolean, checkOptions, describe, noOptions, positionalForm } from '../check.js';
 import { BufferTooShort, ConnectionStateError, EOFError } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import { LOCK_TAG, Lock } from '../sync/lock.js';
@@ -94,7 +94,6 @@ import { adoptRegistry, isDead, OWNER_CHECK_MS, threadToken } from '../sync/owne
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { kShare, registerShareable, type ShareDescriptor } from '../transfer.js';
-import { noOptions, positionalForm } from './args.js';
 import {
   DEFERRED,
   decodePayload,

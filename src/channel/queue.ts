@@ -78,7 +78,7 @@
  * @module
  */
 
-import { checkBoolean, checkOptions, describe } from '../check.js';
+import { checkBoolean, checkOptions, describe, noOptions, positionalForm } from '../check.js';
 import { QueueClosedError, QueueEmpty, QueueFull } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
 import { LOCK_TAG, Lock } from '../sync/lock.js';
@@ -86,7 +86,6 @@ import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { registerShareable } from '../transfer.js';
-import { noOptions, positionalForm } from './args.js';
 import {
   DEFERRED,
   decodePayload,

@@ -68,11 +68,11 @@
  * @module
  */
 
-import { describe } from '../check.js';
+import { checkFn, describe } from '../check.js';
 import { LockStateError } from '../errors.js';
 import { allocate, attach, type SharedState } from '../shared-object.js';
 import { registerShareable, revive } from '../transfer.js';
-import { type AcquireOptions, acquireTimeout, checkFn, LockLike } from './lock-like.js';
+import { type AcquireOptions, acquireTimeout, LockLike } from './lock-like.js';
 import { kReleaseAll, RLock } from './rlock.js';
 import { checkTimeout, deadline, remaining, waitAsync, waitSync } from './wait.js';
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkBoolean, checkFunction, checkOptions, describe } from '../check.js';
+import { checkBoolean, checkFn, checkOptions, describe, noOptions, positionalForm } from '../check.js';
 import { SharedObject, type SharedState } from '../shared-object.js';
 import { checkTimeout, deadline, remaining, waitAsync, waitSync } from './wait.js';
 
@@ -42,9 +42,7 @@ export function acquireTimeout(options: AcquireOptions | undefined, what: string
   if (options === undefined) return undefined;
   if (typeof options === 'boolean' || typeof options === 'number') {
     const instead = typeof options === 'boolean' ? `{ blocking: ${options} }` : `{ timeout: ${describe(options)} }`;
-    throw new TypeError(
-      `${what}(): options must be an object, such as ${instead}: received ${describe(options)} (Python's positional form)`,
-    );
+    throw positionalForm(`${what}()`, options, instead);
   }
   const { blocking = true, timeout } = checkOptions(options, acquireOptions, `${what}()`);
   checkBoolean(blocking, `${what}(options.blocking)`);
@@ -58,37 +56,6 @@ export function acquireTimeout(options: AcquireOptions | undefined, what: string
     return 0;
   }
   return timeout;
-}
-
-/**
- * Refuses what a caller gave a method that takes no options, as a
- * JavaScript caller's `lock.hold({ timeout: 5 })` would otherwise wait
- * forever: an object's keys are refused by the options checker (an empty
- * object passes), anything else as it is.
- */
-function noOptions(extra: readonly unknown[], what: string): void {
-  for (const arg of extra) {
-    if (arg === undefined) continue;
-    if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) {
-      throw new TypeError(`${what} takes no options: received ${describe(arg)}`);
-    }
-    checkOptions(arg, [], what);
-  }
-}
-
-/**
- * Checks a required function argument (`checkFunction` takes `undefined` as
- * not given).
- *
- * @example
- * ```ts
- * checkFn(predicate, 'Condition.waitFor(predicate)');
- * ```
- * @throws {TypeError} naming `what` when `fn` is not a function.
- */
-export function checkFn(fn: unknown, what: string): asserts fn is (...args: never[]) => unknown {
-  if (fn === undefined) throw new TypeError(`${what} must be a function: received undefined`);
-  checkFunction(fn, what);
 }
 
 /** `attempt` result: the lock-like is now held by the caller. */
