@@ -504,8 +504,8 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * @throws {DataCloneError} naming the part of `obj` that cannot cross threads.
    * @throws {TypeError} when given a further argument (it takes no options).
    */
-  send(obj: T, ...none: never[]): void {
-    noOptions(none, 'Connection.send()');
+  send(obj: T, none?: never): void {
+    if (none !== undefined) noOptions([none], 'Connection.send()');
     this.#checkSend(false);
     if (this.#sendFast(obj)) return;
     runSync(this.#sendSlow(encode(obj, 'obj'), false));
@@ -522,8 +522,8 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * ```
    * @throws {ConnectionStateError|DataCloneError|TypeError} (as rejections), as `send`.
    */
-  async sendAsync(obj: T, ...none: never[]): Promise<void> {
-    noOptions(none, 'Connection.sendAsync()');
+  async sendAsync(obj: T, none?: never): Promise<void> {
+    if (none !== undefined) noOptions([none], 'Connection.sendAsync()');
     this.#checkSend(true);
     if (this.#pending[1] === 0 && this.#sendFast(obj)) return;
     await this.#sendOut(encode(obj, 'obj'));
@@ -594,8 +594,8 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    * @throws {TypeError} before any waiting, when given an argument (`b.recv({ timeout: 100 })`: it
    *   takes no options, as in Python; wait with `poll(timeout)` first).
    */
-  recv(...none: never[]): T {
-    noOptions(none, 'Connection.recv()');
+  recv(none?: never): T {
+    if (none !== undefined) noOptions([none], 'Connection.recv()');
     this.#checkRecv(false);
     const v = this.#recvFast();
     if (v === NONE) return runSync(this.#recv(RECEIVE_VALUE)) as T;
@@ -616,8 +616,8 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
    *   also when this thread closes the connection while it waits; `TypeError`, as `recv`, when given
    *   an argument.
    */
-  async recvAsync(...none: never[]): Promise<T> {
-    noOptions(none, 'Connection.recvAsync()');
+  async recvAsync(none?: never): Promise<T> {
+    if (none !== undefined) noOptions([none], 'Connection.recvAsync()');
     this.#checkRecv(true);
     if (this.#pending[0] === 0) {
       const v = this.#recvFast();

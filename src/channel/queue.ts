@@ -266,6 +266,9 @@ const waitKeys = ['block', 'timeout'] as const;
  * the arguments after them: Python's `put(x, True, 5)` is refused with the
  * object to write instead, as is any further argument.
  */
+/** The further arguments of a hot method given none: one array, not one per call. */
+const noExtra: readonly unknown[] = [];
+
 function waitOptions(options: unknown, extra: readonly unknown[], name: string): Wait {
   const what = `${name}()`;
   if (typeof options === 'boolean' || typeof options === 'number') {
@@ -471,8 +474,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    *   `{ block: false }`), a non-boolean `block`, a non-number `timeout` or a further argument.
    * @throws {RangeError} when `timeout` is negative or NaN.
    */
-  put(item: T, options?: PutOptions, ...none: never[]): void {
-    const wait = waitOptions(options, none, 'Queue.put');
+  put(item: T, options?: PutOptions, none?: never): void {
+    const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.put');
     if (this.#putFast(item)) return;
     runSync(this.#commit(runSync(this.#reserve(item, wait))));
   }
@@ -489,8 +492,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * @throws {QueueFull} (as a rejection) when a bounded queue stays full; the other errors of `put`,
    *   `TypeError` for an unknown option included, as rejections.
    */
-  async putAsync(item: T, options?: PutOptions, ...none: never[]): Promise<void> {
-    const wait = waitOptions(options, none, 'Queue.putAsync');
+  async putAsync(item: T, options?: PutOptions, none?: never): Promise<void> {
+    const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.putAsync');
     if (this.#putFast(item)) return;
     await this.#commitAsync(await runAsync(this.#reserve(item, wait)));
   }
@@ -505,8 +508,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * @throws {QueueFull} when a bounded queue is full; the other errors of `put`.
    * @throws {TypeError} when given a further argument (it takes no options; `put` does).
    */
-  putNowait(item: T, ...none: never[]): void {
-    noOptions(none, 'Queue.putNowait()');
+  putNowait(item: T, none?: never): void {
+    if (none !== undefined) noOptions([none], 'Queue.putNowait()');
     if (this.#putFast(item)) return;
     runSync(this.#commit(runSync(this.#reserve(item, DONT_BLOCK))));
   }
@@ -528,8 +531,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    *   `{ block: false }`), a non-boolean `block`, a non-number `timeout` or a further argument.
    * @throws {RangeError} when `timeout` is negative or NaN.
    */
-  get(options?: GetOptions, ...none: never[]): T {
-    const wait = waitOptions(options, none, 'Queue.get');
+  get(options?: GetOptions, none?: never): T {
+    const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.get');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(wait)) as T;
     if (v === DEFERRED) return this.#finishDeferred(false) as T;
@@ -547,8 +550,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * @throws {QueueEmpty|QueueClosedError|TypeError|RangeError} (as rejections), as `get`: `TypeError`
    *   for an unknown option.
    */
-  async getAsync(options?: GetOptions, ...none: never[]): Promise<T> {
-    const wait = waitOptions(options, none, 'Queue.getAsync');
+  async getAsync(options?: GetOptions, none?: never): Promise<T> {
+    const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.getAsync');
     const v = this.#getFast();
     if (v === NONE) return (await runAsync(this.#get(wait))) as T;
     if (v === DEFERRED) return (await this.#finishDeferred(true)) as T;
@@ -565,8 +568,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * @throws {QueueEmpty} when no item is there; {@link QueueClosedError} when closed and drained.
    * @throws {TypeError} when given an argument (it takes no options; `get` does).
    */
-  getNowait(...none: never[]): T {
-    noOptions(none, 'Queue.getNowait()');
+  getNowait(none?: never): T {
+    if (none !== undefined) noOptions([none], 'Queue.getNowait()');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(DONT_BLOCK)) as T;
     if (v === DEFERRED) return this.#finishDeferred(false) as T;
