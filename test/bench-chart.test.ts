@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { type Panel, type Point, renderChart, type Series } from '../bench/lib/chart.js';
+import { all, attr, byClass, type Element, parse } from './fixtures/svg.js';
 
 const T = { timeout: 2_000 };
 
@@ -81,38 +81,8 @@ const OPTIONS = {
   subtitle: 'AMD EPYC, 2 cores, node v20.20.2 — 2026-12-01',
 };
 
-type Element = Record<string, unknown>;
-
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  parseTagValue: false,
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && name !== 'svg',
-});
-
-/** Every element named `tag` under `node`, at any depth. */
-function all(node: Element, tag: string): Element[] {
-  const found: Element[] = [];
-  for (const [key, value] of Object.entries(node)) {
-    if (key.startsWith('@_') || key === '#text' || !Array.isArray(value)) continue;
-    for (const child of value as Element[]) {
-      if (key === tag) found.push(child);
-      found.push(...all(child, tag));
-    }
-  }
-  return found;
-}
-
-function attr(el: Element, name: string): string | undefined {
-  return el[`@_${name}`] as string | undefined;
-}
-
 function num(el: Element, name: string): number {
   return Number(attr(el, name));
-}
-
-function parse(svg: string): Element {
-  assert.equal(XMLValidator.validate(svg), true);
-  return (parser.parse(svg) as { svg: Element }).svg;
 }
 
 test('a four-panel chart is a valid standalone SVG document', T, () => {
@@ -121,10 +91,10 @@ test('a four-panel chart is a valid standalone SVG document', T, () => {
   assert.match(attr(svg, 'viewBox') ?? '', /^0 0 \d+ \d+$/);
   assert.ok(num(svg, 'width') > 0 && num(svg, 'height') > 0);
   assert.deepEqual(svg.title, [OPTIONS.title]);
-  const panels = all(svg, 'g').filter((g) => attr(g, 'class') === 'panel');
+  const panels = byClass(svg, 'g', 'panel');
   assert.equal(panels.length, 4);
   panels.forEach((g, i) => {
-    const titles = all(g, 'text').filter((t) => attr(t, 'class') === 'panel-title');
+    const titles = byClass(g, 'text', 'panel-title');
     assert.deepEqual(
       titles.map((t) => t['#text']),
       [PANELS[i]?.title],
@@ -136,7 +106,7 @@ test('a four-panel chart is a valid standalone SVG document', T, () => {
 
 test('each series is drawn once, in its style, inside its plot', T, () => {
   const svg = parse(renderChart(PANELS, OPTIONS));
-  const panels = all(svg, 'g').filter((g) => attr(g, 'class') === 'panel');
+  const panels = byClass(svg, 'g', 'panel');
   panels.forEach((g, i) => {
     const rect = all(g, 'rect').find((r) => attr(r, 'class') === 'plot-area');
     assert.ok(rect, 'plot-area rect');
@@ -418,7 +388,7 @@ test('series that coincide stay distinguishable: own colour, dash and marker', T
 
 test('each column has one legend listing every label of its panels once, in its style', T, () => {
   const svg = parse(renderChart(PANELS, { ...OPTIONS, columnTitles: ['left', 'right'] }));
-  const legends = all(svg, 'g').filter((g) => attr(g, 'class') === 'legend');
+  const legends = byClass(svg, 'g', 'legend');
   assert.equal(legends.length, 2, 'two columns, two legends');
   legends.forEach((legend, column) => {
     const labels = all(legend, 'g').map((g) => attr(g, 'data-label'));
@@ -429,7 +399,7 @@ test('each column has one legend listing every label of its panels once, in its 
     const model = all(legend, 'g').find((g) => attr(g, 'data-label') === 'model, 128 tasks of 3.9 ms') as Element;
     assert.ok(attr(all(model, 'line')[0] as Element, 'stroke-dasharray'), 'the model sample is dashed');
   });
-  const titles = all(svg, 'text').filter((t) => attr(t, 'class') === 'column-title');
+  const titles = byClass(svg, 'text', 'column-title');
   assert.deepEqual(
     titles.map((t) => t['#text']),
     ['left', 'right'],

@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { analyseKernel } from '../bench/lib/speedup-analysis.js';
 import {
   measuredPanel,
@@ -25,6 +24,7 @@ import {
 } from '../bench/lib/speedup-chart.js';
 import type { KernelMeasured, Measured, Peer } from '../bench/lib/speedup-run.js';
 import { summarize } from '../bench/lib/stats.js';
+import { all, attr, byClass, type Element, parse } from './fixtures/svg.js';
 
 const T = { timeout: 5_000 };
 const CORES = 2;
@@ -81,30 +81,6 @@ function input(kind: RunKind = FULL, same = false): SpeedupChartInput {
   };
 }
 
-type Element = Record<string, unknown>;
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  parseTagValue: false,
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && name !== 'svg',
-});
-function all(node: Element, tag: string): Element[] {
-  const found: Element[] = [];
-  for (const [key, value] of Object.entries(node)) {
-    if (key.startsWith('@_') || key === '#text' || !Array.isArray(value)) continue;
-    for (const child of value as Element[]) {
-      if (key === tag) found.push(child);
-      found.push(...all(child, tag));
-    }
-  }
-  return found;
-}
-const attr = (el: Element, name: string): string | undefined => el[`@_${name}`] as string | undefined;
-const byClass = (node: Element, tag: string, cls: string): Element[] =>
-  all(node, tag).filter((e) => attr(e, 'class') === cls);
-function parse(svg: string): Element {
-  assert.equal(XMLValidator.validate(svg), true);
-  return (parser.parse(svg) as { svg: Element }).svg;
-}
 /** A panel's tick labels on one axis, in order. */
 function ticks(panel: Element, axis: 'x' | 'y'): string[] {
   const group = byClass(panel, 'g', `${axis}-ticks`)[0] as Element;
