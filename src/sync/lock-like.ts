@@ -22,6 +22,22 @@ export interface AcquireOptions {
 /** The keys of {@link AcquireOptions}. */
 const acquireOptions = ['blocking', 'timeout'] as const;
 
+/** The names an acquire method's errors use, made once per method (acquire is a hot path). */
+interface AcquireNames {
+  readonly call: string;
+  readonly blocking: string;
+  readonly timeout: string;
+}
+const acquireNames = new Map<string, AcquireNames>();
+function namesOf(what: string): AcquireNames {
+  let names = acquireNames.get(what);
+  if (names === undefined) {
+    names = { call: `${what}()`, blocking: `${what}(options.blocking)`, timeout: `${what}(options.timeout)` };
+    acquireNames.set(what, names);
+  }
+  return names;
+}
+
 /**
  * Checks acquire options; returns the timeout to use (0 when not blocking).
  * `what` names the method: `Lock.acquire`. Python's positional form
@@ -44,14 +60,13 @@ export function acquireTimeout(options: AcquireOptions | undefined, what: string
     const instead = typeof options === 'boolean' ? `{ blocking: ${options} }` : `{ timeout: ${describe(options)} }`;
     throw positionalForm(`${what}()`, options, instead);
   }
-  const { blocking = true, timeout } = checkOptions(options, acquireOptions, `${what}()`);
-  checkBoolean(blocking, `${what}(options.blocking)`);
-  checkTimeout(timeout, `${what}(options.timeout)`);
+  const names = namesOf(what);
+  const { blocking = true, timeout } = checkOptions(options, acquireOptions, names.call);
+  checkBoolean(blocking, names.blocking);
+  checkTimeout(timeout, names.timeout);
   if (!blocking) {
     if (timeout !== undefined) {
-      throw new TypeError(
-        `${what}(options.timeout) cannot be given with blocking: false: received ${describe(timeout)}`,
-      );
+      throw new TypeError(`${names.timeout} cannot be given with blocking: false: received ${describe(timeout)}`);
     }
     return 0;
   }
@@ -156,8 +171,8 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * @throws {TypeError} when given an argument (it takes no options: to give up after a time, use
    *   `acquire({ timeout })` and `release()`).
    */
-  hold(...none: never[]): Disposable {
-    noOptions(none, `${this.constructor.name}.hold()`);
+  hold(none?: never): Disposable {
+    if (none !== undefined) noOptions([none], `${this.constructor.name}.hold()`);
     this.acquire();
     return { [Symbol.dispose]: () => this.release() };
   }
@@ -172,8 +187,8 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```
    * @throws {TypeError} when given an argument (as a rejection; it takes no options).
    */
-  async holdAsync(...none: never[]): Promise<AsyncDisposable> {
-    noOptions(none, `${this.constructor.name}.holdAsync()`);
+  async holdAsync(none?: never): Promise<AsyncDisposable> {
+    if (none !== undefined) noOptions([none], `${this.constructor.name}.holdAsync()`);
     await this.acquireAsync();
     return { [Symbol.asyncDispose]: async () => this.release() };
   }
@@ -187,9 +202,9 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```
    * @throws {TypeError} when `fn` is not a function, or a further argument is given (it takes no options).
    */
-  run<T>(fn: () => T, ...none: never[]): T {
-    checkFn(fn, `${this.constructor.name}.run(fn)`);
-    noOptions(none, `${this.constructor.name}.run()`);
+  run<T>(fn: () => T, none?: never): T {
+    if (typeof fn !== 'function') checkFn(fn, `${this.constructor.name}.run(fn)`);
+    if (none !== undefined) noOptions([none], `${this.constructor.name}.run()`);
     this.acquire();
     try {
       return fn();
@@ -208,9 +223,9 @@ export abstract class LockLike<S extends SharedState = SharedState> extends Shar
    * ```
    * @throws {TypeError} when `fn` is not a function, or a further argument is given (as a rejection).
    */
-  async runAsync<T>(fn: () => T | Promise<T>, ...none: never[]): Promise<T> {
-    checkFn(fn, `${this.constructor.name}.runAsync(fn)`);
-    noOptions(none, `${this.constructor.name}.runAsync()`);
+  async runAsync<T>(fn: () => T | Promise<T>, none?: never): Promise<T> {
+    if (typeof fn !== 'function') checkFn(fn, `${this.constructor.name}.runAsync(fn)`);
+    if (none !== undefined) noOptions([none], `${this.constructor.name}.runAsync()`);
     await this.acquireAsync();
     try {
       return await fn();
