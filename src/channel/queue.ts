@@ -270,6 +270,8 @@ const waitKeys = ['block', 'timeout'] as const;
 const noExtra: readonly unknown[] = [];
 
 function waitOptions(options: unknown, extra: readonly unknown[], name: string): Wait {
+  // The common call, put(x) or get(): nothing to check, no names to build.
+  if (options === undefined && extra.length === 0) return BLOCK;
   const what = `${name}()`;
   if (typeof options === 'boolean' || typeof options === 'number') {
     const timeout = typeof options === 'number' ? options : extra[0];
