@@ -45,7 +45,7 @@ import {
   MessageChannel,
   type MessagePort,
   threadId,
-  Worker,
+  type Worker,
   type WorkerOptions,
 } from 'node:worker_threads';
 import { checkBoolean, checkOptions, describe } from './check.js';
@@ -53,22 +53,15 @@ import { decodeError, type WireThrown } from './error-codec.js';
 import { ProcessStateError, WorkerExitError } from './errors.js';
 import { type Remote, RemoteEndpoint, remoteOf, serveOn } from './remote.js';
 import { currentRegistry } from './sync/owners.js';
-import {
-  checkNotBootstrapping,
-  findTsx,
-  locate,
-  type Runnable,
-  resolveTask,
-  type TaskArgs,
-  type TaskLocation,
-} from './task.js';
+import { checkNotBootstrapping, locate, type Runnable, resolveTask, type TaskArgs, type TaskLocation } from './task.js';
 import { threadGlobal } from './thread-global.js';
 import { checkTimeout, MAX_TIMER_MS } from './timeout.js';
 import { type Prepared, prepare, revive } from './transfer.js';
+import { startModuleWorker, workerModule } from './worker-entry.js';
 
 // Built, the host sits beside this file's directory as JavaScript; run from
 // source (through a TypeScript loader such as tsx), as TypeScript.
-const hostUrl = new URL(`../workers/process-host.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+const hostUrl = workerModule('process-host', import.meta.url);
 
 /** Options key of the internal constructor call that makes a thread's view of itself. */
 const kInit = Symbol.for('corepool.process.init');
@@ -617,17 +610,9 @@ export class Process<Api = unknown, F extends Runnable = Runnable> {
 }
 Object.defineProperty(Process, kBase, { value: true });
 
-/**
- * Starts the host thread. Run from source, the host is TypeScript, and Node
- * 20 does not carry a loader given with `--import tsx` into worker threads:
- * the thread then registers tsx itself before importing the host (as task.ts
- * does for task modules).
- */
+/** Starts the host thread. */
 function startHost(options: WorkerOptions): Worker {
-  if (!hostUrl.pathname.endsWith('.ts')) return new Worker(hostUrl, options);
-  const tsx = findTsx(hostUrl.href, `corepool's Process host ${hostUrl.href}`);
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(hostUrl.href)}); });`;
-  return new Worker(boot, { ...options, eval: true });
+  return startModuleWorker(hostUrl, options, "corepool's Process host");
 }
 
 function closeAll(ports: readonly MessagePort[] | undefined): void {
