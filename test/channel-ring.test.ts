@@ -1,14 +1,15 @@
 /**
  * The byte ring (src/channel/ring.ts) and the record codec
  * (src/channel/codec.ts) on fixed inputs: counters, wrap-around copies,
- * the exact bytes of each record kind, streaming a record larger than the
- * ring between two threads, and the sync/async drivers of waiting steps.
+ * the exact bytes of each record kind, whole records (written at once or not
+ * at all), records between two threads under ring.ts's sleep protocol, and
+ * the sync/async drivers of waiting steps.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import {
-  DEFERRED,
+  Deferred,
   decodePayload,
   encode,
   encodeRaw,
@@ -30,14 +31,13 @@ import {
   PARTIAL,
   plainJson,
   readHead,
-  readRecord,
   readSmall,
   recordBytes,
-  takeDeferred,
+  recordImage,
   wantsJson,
-  writeRecord,
+  writeImage,
+  writeOut,
   writeSmall,
-  writeSome,
 } from '../src/channel/codec.js';
 import {
   checkCapacity,
@@ -56,7 +56,6 @@ import {
   waitStep,
 } from '../src/channel/ring.js';
 import { Lock } from '../src/sync/lock.js';
-import { threadToken } from '../src/sync/owners.js';
 import { deadline } from '../src/sync/wait.js';
 
 const T = { timeout: 60_000 };
@@ -73,7 +72,7 @@ function recordAt(ring: Ring, tail: number, n: number): number[] {
   return [...out];
 }
 
-/** Writes one record with writeSmall (or streams it) and reads it back with readSmall/readRecord. */
+/** Writes one record with writeSmall (or writeOut) and reads it back with readSmall. */
 function roundTrip(ring: Ring, value: unknown): unknown {
   const head = ring.head();
   let n = writeSmall(ring, head, value, wantsJson(value) ? plainJson(value) : undefined);
@@ -82,19 +81,16 @@ function roundTrip(ring: Ring, value: unknown): unknown {
   } else {
     // Not contiguous (a string at the end of the ring): the general encoding, in one piece.
     const out = encode(value, 'item');
-    n = out.total;
-    assert.equal(writeSome(ring, out, 0, threadToken), n, `${String(value)} fits`);
+    n = writeOut(ring, head, out);
+    assert.equal(n, out.total, `${String(value)} fits`);
+    ring.publish(head + n);
   }
   const tail = ring.tail();
   const size = { n: 0 };
   const v = readSmall(ring, tail, ring.readable(tail), size);
   assert.equal(size.n, n);
   ring.consume(tail + n);
-  if (v === DEFERRED) {
-    const [kind, data] = takeDeferred();
-    return decodePayload(kind, 0, 0, data);
-  }
-  return v;
+  return v instanceof Deferred ? decodePayload(v.kind, 0, 0, v.data) : v;
 }
 
 test('capacity must be a power of two from 64 bytes to 1 GiB', () => {
@@ -245,9 +241,9 @@ test('fast kinds round-trip through the ring, including at the wrap', () => {
 
 test('readSmall reports a record that is not complete yet, and a corrupt header', () => {
   const { ring } = newRing(64);
-  const out = encode('x'.repeat(100), 'item');
-  const written = writeSome(ring, out, 0, threadToken);
-  assert.equal(written, 64);
+  const out = encode('x'.repeat(40), 'item');
+  assert.equal(writeOut(ring, 0, out), 48);
+  ring.publish(16); // only part of it visible
   const size = { n: 0 };
   assert.equal(readSmall(ring, 0, ring.readable(0), size), PARTIAL);
   const { ring: bad } = newRing(64);
@@ -268,7 +264,9 @@ test('empty messages are records of their own: boundaries are kept', () => {
   let written = 0;
   for (const out of outs) {
     assert.equal(out.total, out.payload.length === 0 ? HEADER_BYTES : 16);
-    written += writeSome(ring, out, 0, threadToken);
+    const n = writeOut(ring, ring.head(), out);
+    ring.publish(ring.head() + n);
+    written += n;
   }
   assert.equal(ring.readable(0), written);
   const got: unknown[] = [];
@@ -283,104 +281,114 @@ test('empty messages are records of their own: boundaries are kept', () => {
   assert.deepEqual([...(got[3] as Buffer)], [1]);
 });
 
-test('a record larger than the ring streams through it in one thread (writer and reader alternating)', () => {
+test('a record is written whole or not at all; recordImage is what writeOut puts in the ring', () => {
   const { ring } = newRing(64);
-  const payload = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
-  const out = encode(payload, 'item');
-  let written = 0;
-  const got = new Uint8Array(1000);
-  let tail = 0;
-  let done = 0;
-  const total = out.total;
-  while (written < total || done < total) {
-    written = writeSome(ring, out, written, threadToken);
-    const avail = ring.readable(tail);
-    const from = Math.max(done, HEADER_BYTES) - HEADER_BYTES;
-    const to = Math.min(done + avail - HEADER_BYTES, 1000);
-    if (to > from) ring.copyOut(tail + (from + HEADER_BYTES - done), got, from, to - from);
-    tail += avail;
-    done += avail;
-    ring.consume(tail);
-  }
-  assert.deepEqual(got, payload);
+  const big = encode('x'.repeat(100), 'item');
+  assert.equal(writeOut(ring, 0, big), 0, 'larger than the ring: nothing written');
+  assert.equal(writeImage(ring, 0, recordImage(big)), 0);
+  assert.equal(ring.head(), 0);
+  const out = encode(
+    Uint8Array.from({ length: 21 }, (_, i) => i),
+    'item',
+  );
+  assert.equal(writeOut(ring, 40, out), 0, 'only 24 bytes free after 40 at TAIL 0: nothing written');
+  ring.publish(40);
+  ring.consume(40);
+  assert.equal(writeOut(ring, 40, out), out.total);
+  assert.deepEqual(recordAt(ring, 40, out.total).slice(0, 8 + 21), [...recordImage(out)].slice(0, 8 + 21));
+  // The same record as an image, at a position where it wraps.
+  const { ring: other } = newRing(64);
+  other.publish(56);
+  other.consume(56);
+  assert.equal(writeImage(other, 56, recordImage(out)), out.total);
+  other.publish(56 + out.total);
+  const size = { n: 0 };
+  assert.deepEqual(readSmall(other, 56, other.readable(56), size), out.payload);
+  assert.equal(size.n, out.total);
 });
 
-test('a record larger than the ring streams between two threads (writeRecord/readRecord)', T, async () => {
+test('records cross between two threads under the ring protocol, both directions', T, async () => {
   const { ring, buffer } = newRing(256);
-  const n = 50_000;
+  const n = 20_000;
   const worker = new Worker(
     `
     const { workerData, parentPort } = require('node:worker_threads');
     const words = new Int32Array(workerData.buffer, 0, 48);
-    const data = new Uint8Array(workerData.buffer, workerData.offset, 256);
+    const view = new DataView(workerData.buffer, workerData.offset, 256);
     // A plain reader following ring.ts's protocol: sleeps on READ_WAKE, publishes TAIL, wakes the writer.
-    let tail = 0; const out = []; let need = 8 + workerData.n;
-    while (need > 0) {
+    let tail = 0; let got = 0; let sum = 0;
+    while (got < workerData.n) {
       const head = Atomics.load(words, ${HEAD});
-      const avail = (head - tail) >>> 0;
-      if (avail === 0) {
+      if (head === tail) {
         Atomics.add(words, ${READERS_SLEEPING}, 1);
         const seen = Atomics.load(words, ${READ_WAKE});
         if (Atomics.load(words, ${HEAD}) === head) Atomics.wait(words, ${READ_WAKE}, seen, 1000);
         Atomics.sub(words, ${READERS_SLEEPING}, 1);
         continue;
       }
-      for (let i = 0; i < avail; i++) out.push(data[(tail + i) & 255]);
-      tail = (tail + avail) | 0; need -= avail;
+      const v = view.getInt32(tail & 255, true);
+      if (v !== got) { parentPort.postMessage('out of order: ' + v + ' for ' + got); process.exit(1); }
+      sum += v; got++; tail = (tail + 8) | 0;
       Atomics.store(words, ${TAIL}, tail);
-      Atomics.add(words, ${WRITE_WAKE}, 1); Atomics.notify(words, ${WRITE_WAKE});
+      if (Atomics.load(words, ${WRITERS_SLEEPING}) !== 0 && ((tail - Atomics.load(words, ${WRITE_WANT})) | 0) >= 0) {
+        Atomics.add(words, ${WRITE_WAKE}, 1); Atomics.notify(words, ${WRITE_WAKE});
+      }
     }
-    parentPort.postMessage(out.slice(8, 8 + workerData.n));
+    parentPort.postMessage(sum);
     `,
     { eval: true, workerData: { buffer, offset: RING_HEADER_BYTES, n } },
   );
-  const payload = Uint8Array.from({ length: n }, (_, i) => (i * 13) & 0xff);
-  const got = new Promise<number[]>((resolve) => worker.once('message', resolve));
-  const out = encode(payload, 'item');
-  const written = await runAsync(writeRecord(ring, out, 0, threadToken, undefined, {}));
-  assert.equal(written, out.total);
-  assert.deepEqual(new Uint8Array(await got), payload);
+  const got = new Promise<unknown>((resolve) => worker.once('message', resolve));
+  for (let i = 0; i < n; i++) {
+    let head = ring.head();
+    let w = writeSmall(ring, head, i);
+    if (w === 0) {
+      assert.ok((await runAsync(ring.untilWritable(8, deadline(20_000), {}))) >= 8, 'room within 20 s');
+      head = ring.head();
+      w = writeSmall(ring, head, i);
+    }
+    assert.equal(w, 8);
+    ring.publish(head + 8);
+  }
+  assert.equal(await got, (n * (n - 1)) / 2);
   await worker.terminate();
 
-  // And the reader side: a plain writer in a worker, readRecord here.
+  // And the reader side: a plain writer in a worker, readSmall here.
   const { ring: r2, buffer: b2 } = newRing(256);
   const writer = new Worker(
     `
     const { workerData } = require('node:worker_threads');
     const words = new Int32Array(workerData.buffer, 0, 48);
-    const data = new Uint8Array(workerData.buffer, workerData.offset, 256);
-    const n = workerData.n;
-    const rec = new Uint8Array(8 + n + ((8 - (n % 8)) % 8));
-    new DataView(rec.buffer).setUint32(0, n, true); rec[4] = ${KIND_BYTES}; rec[5] = 2;
-    for (let i = 0; i < n; i++) rec[8 + i] = (i * 13) & 255;
+    const view = new DataView(workerData.buffer, workerData.offset, 256);
     let head = 0;
-    while (head < rec.length) {
-      const tail = Atomics.load(words, ${TAIL});
-      const free = 256 - ((head - tail) >>> 0);
-      if (free === 0) {
-        // ring.ts's protocol: count as a sleeper, say which TAIL frees a byte, sleep on WRITE_WAKE.
+    for (let i = 0; i < workerData.n; i++) {
+      for (;;) {
+        const tail = Atomics.load(words, ${TAIL});
+        if (256 - ((head - tail) >>> 0) >= 8) break;
+        // ring.ts's protocol: count as a sleeper, say which TAIL frees 8 bytes, sleep on WRITE_WAKE.
         Atomics.add(words, ${WRITERS_SLEEPING}, 1);
-        Atomics.store(words, ${WRITE_WANT}, (head + 1 - 256) | 0);
+        Atomics.store(words, ${WRITE_WANT}, (head + 8 - 256) | 0);
         const seen = Atomics.load(words, ${WRITE_WAKE});
         if (Atomics.load(words, ${TAIL}) === tail) Atomics.wait(words, ${WRITE_WAKE}, seen, 1000);
         Atomics.sub(words, ${WRITERS_SLEEPING}, 1);
-        continue;
       }
-      const k = Math.min(free, rec.length - head);
-      for (let i = 0; i < k; i++) data[(head + i) & 255] = rec[head + i];
-      head += k;
+      view.setInt32(head & 255, i, true); view.setUint32((head & 255) + 4, ${KIND_INT32}, true);
+      head = (head + 8) | 0;
       Atomics.store(words, ${HEAD}, head);
-      Atomics.add(words, ${READ_WAKE}, 1); Atomics.notify(words, ${READ_WAKE});
+      if (Atomics.load(words, ${READERS_SLEEPING}) !== 0) { Atomics.add(words, ${READ_WAKE}, 1); Atomics.notify(words, ${READ_WAKE}); }
     }
     `,
     { eval: true, workerData: { buffer: b2, offset: RING_HEADER_BYTES, n } },
   );
-  const tail = r2.tail();
-  await runAsync(r2.untilReadable(8, deadline(20_000), {}));
-  const head = readHead(r2, tail);
-  assert.equal(head.kind, KIND_BYTES);
-  const data = await runAsync(readRecord(r2, tail, head, threadToken, {}));
-  assert.deepEqual(decodePayload(head.kind, head.sub, head.word0, data), payload);
+  const size = { n: 0 };
+  for (let i = 0; i < n; i++) {
+    const tail = r2.tail();
+    let avail = r2.readable(tail, 8);
+    if (avail < 8) avail = await runAsync(r2.untilReadable(8, deadline(20_000), {}));
+    assert.ok(avail >= 8, 'a record within 20 s');
+    assert.equal(readSmall(r2, tail, avail, size), i);
+    r2.consume(tail + size.n);
+  }
   assert.equal(r2.readable(r2.tail()), 0);
   await writer.terminate();
 });
@@ -419,20 +427,16 @@ test('untilReadable: times out, stops on request, wakes on publish from another 
   await new Promise((r) => worker.once('exit', r));
 });
 
-test('drivers: wait steps and lock steps, sync and async, errors thrown into the algorithm', T, async () => {
+test('drivers: wait steps, sync and async, errors thrown into the algorithm', T, async () => {
   const word = new Int32Array(new SharedArrayBuffer(4));
-  const lock = new Lock();
   function* algo(): Waiting<string[]> {
     const seen: string[] = [];
     seen.push(String(yield waitStep(word, 0, 1, 5))); // not-equal
     seen.push(String(yield waitStep(word, 0, 0, 5))); // timed-out
-    seen.push(String(yield { lock, timeout: 5 })); // true
-    seen.push(String(yield { lock, timeout: 5 })); // false: held (by us)
-    lock.release();
     return seen;
   }
-  assert.deepEqual(runSync(algo()), ['not-equal', 'timed-out', 'true', 'false']);
-  assert.deepEqual(await runAsync(algo()), ['not-equal', 'timed-out', 'true', 'false']);
+  assert.deepEqual(runSync(algo()), ['not-equal', 'timed-out']);
+  assert.deepEqual(await runAsync(algo()), ['not-equal', 'timed-out']);
   function* failing(): Waiting<void> {
     yield waitStep(word, 0, 0, 1);
     throw new RangeError('from the algorithm');

@@ -1,6 +1,8 @@
 /**
  * Messages as records in a {@link Ring}: the framing, and how each kind of
- * value becomes bytes and back.
+ * value becomes bytes and back. A record is always written whole, with one
+ * `HEAD` store (stream.ts): a message too large for that goes to a slab
+ * (slab.ts) and its record names the slab.
  *
  * A record starts at a multiple of 8 in the stream and is
  *
@@ -43,7 +45,9 @@
  *   `prepare()` (src/transfer.ts) has checked the value and found no shared
  *   objects;
  * - `SHARED`: a value holding shared objects or SharedArrayBuffers, sent
- *   through the hub of oob.ts.
+ *   through the hub of oob.ts;
+ * - `SLAB`: a message of any other kind too large for a record, in a slab
+ *   (slab.ts): the payload names the slab and the kind it holds.
  *
  * @module
  */
@@ -52,7 +56,7 @@ import { isProxy } from 'node:util/types';
 import v8 from 'node:v8';
 import { prepare } from '../transfer.js';
 import { packShared, type SharedPacket } from './oob.js';
-import { READ_END, READER, type Ring, type RingHooks, type Waiting, WRITE_END, WRITER } from './ring.js';
+import type { Ring } from './ring.js';
 
 /** An int32 number other than -0, in `word0`; no payload. */
 export const KIND_INT32 = 1;
@@ -80,6 +84,8 @@ export const KIND_JSON = 11;
 export const KIND_V8 = 12;
 /** A value holding shared objects or SharedArrayBuffers: a packet of oob.ts. */
 export const KIND_SHARED = 13;
+/** A message too large for a record, in a slab (slab.ts): the payload says which slab and what it holds. */
+export const KIND_SLAB = 14;
 
 /** Bytes of a record header. */
 export const HEADER_BYTES = 8;
@@ -424,74 +430,59 @@ export function encodeRaw(bytes: Uint8Array): Outgoing {
 }
 
 /**
- * Writes as much of record `out` as the ring has room for, starting after
- * the `written` bytes already written, and publishes it. The header is
- * written whole or not at all. Returns the new count of bytes written
- * (`out.total` when the record is complete).
- *
- * A record written in several pieces is marked in the ring (`WRITER`,
- * `WRITE_END`) from its first piece to its last, so that a thread dying
- * half-way can be told from a clean stream.
+ * Writes record `out` whole at the writer's position `head` when the ring
+ * has room for all of it now. Returns the record's size — the caller
+ * publishes `head + size` — or 0 when it wrote nothing. Records are never
+ * split: a message that must not wait for room goes to a slab (slab.ts) or
+ * to the hub's backlog (feeder.ts) instead.
  *
  * @example
  * ```ts
- * let written = 0;
- * while (written < out.total) written = writeSome(ring, out, written, token); // plus waiting
+ * const n = writeOut(ring, head, encode(value, 'item'));
+ * if (n > 0) ring.publish(head + n);
  * ```
  */
-export function writeSome(ring: Ring, out: Outgoing, written: number, token: number): number {
-  const head = ring.head();
-  const left = out.total - written;
-  const free = ring.writable(head, left);
-  const k = Math.min(free, left);
-  if (k <= 0 || (written === 0 && k < HEADER_BYTES)) return written;
-  if (written === 0) {
-    writeHeader(ring, head, out.word0, out.kind, out.sub);
-    if (k < out.total) {
-      Atomics.store(ring.words, WRITE_END, (head + out.total) | 0);
-      Atomics.store(ring.words, WRITER, token);
-    }
-  }
-  // Payload bytes among record bytes [written, written + k).
-  const from = Math.max(written, HEADER_BYTES) - HEADER_BYTES;
-  const to = Math.min(written + k - HEADER_BYTES, out.payload.length);
-  if (to > from) ring.copyIn(head + (from + HEADER_BYTES - written), out.payload, from, to - from);
-  ring.publish(head + k);
-  if (written + k === out.total && written > 0) Atomics.store(ring.words, WRITER, 0);
-  return written + k;
+export function writeOut(ring: Ring, head: number, out: Outgoing): number {
+  const total = out.total;
+  if (total > ring.capacity || ring.writable(head, total) < total) return 0;
+  writeHeader(ring, head, out.word0, out.kind, out.sub);
+  if (out.payload.length > 0) ring.copyIn(head + HEADER_BYTES, out.payload, 0, out.payload.length);
+  return total;
 }
 
 /**
- * Streams the rest of record `out` (after `written` bytes), waiting for room
- * — in pieces of at least a quarter of the ring, so that writer and reader
- * do not ping-pong on a few bytes — for at most `patienceMs` without
- * progress each time (undefined: forever). Returns the bytes written: less
- * than `out.total` when it ran out of patience.
+ * The bytes of record `out` as they would be in the ring (header, payload,
+ * padding): what a producer hands the hub to write for it later.
  *
  * @example
  * ```ts
- * const written = runSync(writeRecord(ring, out, 0, token, undefined, {}));
+ * const image = recordImage(encode('hello', 'item')); // 16 bytes
  * ```
  */
-export function* writeRecord(
-  ring: Ring,
-  out: Outgoing,
-  written: number,
-  token: number,
-  patienceMs: number | undefined,
-  hooks: RingHooks,
-): Waiting<number> {
-  const piece = ring.capacity >>> 2;
-  while (written < out.total) {
-    const want = Math.max(HEADER_BYTES, Math.min(out.total - written, piece));
-    if (ring.writable(ring.head(), want) < want) {
-      // Sleep until a quarter of the ring is free, not just enough for the next few bytes.
-      const end = patienceMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + patienceMs;
-      if ((yield* ring.untilWritable(Math.max(want, piece), end, hooks)) < 0) return written;
-    }
-    written = writeSome(ring, out, written, token);
-  }
-  return written;
+export function recordImage(out: Outgoing): Uint8Array {
+  const image = new Uint8Array(out.total);
+  const view = new DataView(image.buffer);
+  view.setUint32(0, out.word0, true);
+  view.setUint32(4, out.kind | (out.sub << 8), true);
+  image.set(out.payload, HEADER_BYTES);
+  return image;
+}
+
+/**
+ * Writes a {@link recordImage} at `head` when it fits now; returns its size
+ * (the caller publishes) or 0.
+ *
+ * @example
+ * ```ts
+ * const n = writeImage(ring, head, image);
+ * if (n > 0) ring.publish(head + n);
+ * ```
+ */
+export function writeImage(ring: Ring, head: number, image: Uint8Array): number {
+  const total = image.length;
+  if (total > ring.capacity || ring.writable(head, total) < total) return 0;
+  ring.copyIn(head, image, 0, total);
+  return total;
 }
 
 // ---- decoding ----
@@ -519,31 +510,52 @@ export function readHead(ring: Ring, tail: number): RecordHead {
   const word0 = ring.view.getUint32(pos, true);
   const meta = ring.view.getUint32(pos + 4, true);
   const kind = meta & 0xff;
-  if (kind < KIND_INT32 || kind > KIND_SHARED || meta >>> 16 !== 0) {
+  if (kind < KIND_INT32 || kind > KIND_SLAB || meta >>> 16 !== 0) {
     throw new Error(`corrupt channel stream: bad record header at byte ${tail >>> 0} (kind ${kind})`);
   }
   return { kind, sub: (meta >>> 8) & 0xff, word0, total: recordBytes(kind, word0) };
 }
 
-/** {@link readSmall}'s answer when the record needs {@link finish} after the reader lets go. */
-export const DEFERRED: unique symbol = Symbol('deferred');
-/** {@link readSmall}'s answer when the whole record is not in the ring yet. */
+/** {@link readSmall}'s answer when the whole record is not in the ring yet (a corrupt stream: records are whole). */
 export const PARTIAL: unique symbol = Symbol('partial');
 
-let deferredKind = 0;
-let deferredData: Uint8Array | string = EMPTY;
+/**
+ * A record taken out of the ring whose value is made after the reader lets
+ * the ring go: JSON and V8 text or bytes, a shared packet (oob.ts) or a
+ * slab reference (slab.ts).
+ *
+ * @example
+ * ```ts
+ * const v = readSmall(ring, tail, avail, size);
+ * if (v instanceof Deferred) use(decodePayload(v.kind, v.sub, 0, v.data));
+ * ```
+ */
+export class Deferred {
+  constructor(
+    readonly kind: number,
+    readonly data: Uint8Array | string,
+  ) {}
+}
 
-function fresh(length: number): Buffer {
+/**
+ * A fresh, non-shared buffer of `length` bytes that owns its ArrayBuffer
+ * from offset 0 (what a received payload must be).
+ *
+ * @example
+ * ```ts
+ * const payload = fresh(1024);
+ * ```
+ */
+export function fresh(length: number): Buffer {
   return length >= 4096 ? Buffer.allocUnsafeSlow(length) : Buffer.from(new ArrayBuffer(length));
 }
 
 /**
- * Decodes the record at the reader's position `tail` when all of it is in
- * the ring (`avail` bytes readable), without consuming it. Returns the
- * value; {@link DEFERRED} when its payload was copied out and the value is
- * made by {@link finish} (JSON, V8, SHARED: decoded after the reader lets
- * the ring go); {@link PARTIAL} when the record is not complete yet. `size`
- * receives the record's size.
+ * Decodes the record at the reader's position `tail` (`avail` bytes
+ * readable), without consuming it. Returns the value; a {@link Deferred}
+ * when its payload was copied out and the value is made after the reader
+ * lets the ring go (JSON, V8, SHARED, SLAB); {@link PARTIAL} when the record
+ * is not complete. `size` receives the record's size.
  *
  * @example
  * ```ts
@@ -580,7 +592,7 @@ export function readSmall(ring: Ring, tail: number, avail: number, size: { n: nu
       return undefined;
   }
   const total = recordBytes(kind, word0);
-  if (kind < KIND_INT32 || kind > KIND_SHARED || meta >>> 16 !== 0) readHead(ring, tail); // throws
+  if (kind < KIND_INT32 || kind > KIND_SLAB || meta >>> 16 !== 0) readHead(ring, tail); // throws
   if (avail < total) return PARTIAL;
   size.n = total;
   const start = pos + HEADER_BYTES;
@@ -591,10 +603,7 @@ export function readSmall(ring: Ring, tail: number, avail: number, size: { n: nu
       const s = contiguous
         ? ring.text.toString('utf8', start, start + word0)
         : copyPayload(ring, tail, word0).toString('utf8');
-      if (kind === KIND_STRING) return s;
-      deferredKind = KIND_JSON;
-      deferredData = s;
-      return DEFERRED;
+      return kind === KIND_STRING ? s : new Deferred(KIND_JSON, s);
     }
     case KIND_STRING16:
       return copyPayload(ring, tail, word0).toString('utf16le');
@@ -602,15 +611,26 @@ export function readSmall(ring: Ring, tail: number, avail: number, size: { n: nu
     case KIND_RAW:
       return decodeBytes(kind, (meta >>> 8) & 0xff, copyPayload(ring, tail, word0));
     default:
-      deferredKind = kind;
-      deferredData = copyPayload(ring, tail, word0);
-      return DEFERRED;
+      return new Deferred(kind, copyPayload(ring, tail, word0));
   }
+}
+
+/**
+ * Copies `length` payload bytes of the record at `tail` into `dst` (at
+ * least `length` long) from offset 0.
+ *
+ * @example
+ * ```ts
+ * payloadInto(ring, tail, head.word0, into);
+ * ```
+ */
+export function payloadInto(ring: Ring, tail: number, length: number, dst: Uint8Array): void {
+  if (length > 0) ring.copyOut(tail + HEADER_BYTES, dst, 0, length);
 }
 
 function copyPayload(ring: Ring, tail: number, length: number): Buffer {
   const out = fresh(length);
-  if (length > 0) ring.copyOut(tail + HEADER_BYTES, out, 0, length);
+  payloadInto(ring, tail, length, out);
   return out;
 }
 
@@ -629,67 +649,8 @@ function decodeBytes(kind: number, sub: number, payload: Buffer): unknown {
 }
 
 /**
- * Takes the payload {@link readSmall} deferred: `[kind, data]`.
- *
- * @example
- * ```ts
- * const [kind, data] = takeDeferred();
- * ```
- */
-export function takeDeferred(): [number, Uint8Array | string] {
-  const r: [number, Uint8Array | string] = [deferredKind, deferredData];
-  deferredData = EMPTY;
-  return r;
-}
-
-/**
- * Reads the rest of a record that was not all in the ring: from the
- * reader's position `tail`, where `head` was read, waiting for each piece
- * (no deadline: a message that has begun is completed; `hooks.check` detects
- * a writer that died). Copies the payload into a fresh buffer and consumes
- * the ring as it goes. The record is marked (`READER`, `READ_END`) until its
- * last byte is consumed.
- *
- * @example
- * ```ts
- * const payload = runSync(readRecord(ring, tail, head, token, hooks));
- * ```
- */
-export function* readRecord(
-  ring: Ring,
-  tail: number,
-  head: RecordHead,
-  token: number,
-  hooks: RingHooks,
-): Waiting<Buffer> {
-  const length = head.kind === KIND_INT32 ? 0 : head.word0;
-  const payload = fresh(length);
-  Atomics.store(ring.words, READ_END, (tail + head.total) | 0);
-  Atomics.store(ring.words, READER, token);
-  const piece = ring.capacity >>> 2;
-  let done = 0; // record bytes consumed
-  while (done < head.total) {
-    const left = head.total - done;
-    const at = (tail + done) | 0;
-    let avail = ring.readable(at, Math.min(left, piece));
-    if (avail === 0 || (avail < left && avail < piece)) {
-      avail = yield* ring.untilReadable(Math.min(left, piece), Number.POSITIVE_INFINITY, hooks);
-    }
-    const k = Math.min(avail, left);
-    const from = Math.max(done, HEADER_BYTES) - HEADER_BYTES;
-    const to = Math.min(done + k - HEADER_BYTES, length);
-    if (to > from) ring.copyOut(tail + HEADER_BYTES + from, payload, from, to - from);
-    done += k;
-    ring.consume(tail + done);
-  }
-  Atomics.store(ring.words, READER, 0);
-  return payload;
-}
-
-/**
- * The value of a record read by {@link readRecord} (or deferred by
- * {@link readSmall}), for every kind but `KIND_SHARED`, which oob.ts
- * decodes.
+ * The value of a record's payload, for every kind but `KIND_SHARED` and
+ * `KIND_SLAB`, which stream.ts decodes (they need the hub).
  *
  * @example
  * ```ts

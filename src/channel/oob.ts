@@ -68,16 +68,19 @@
 import { randomInt } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import v8 from 'node:v8';
-import { BroadcastChannel, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
+import { BroadcastChannel, receiveMessageOnPort, threadId, type Worker } from 'node:worker_threads';
 import { adoptRegistry, currentRegistry, isDead, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { threadGlobal } from '../thread-global.js';
 import { revive } from '../transfer.js';
+import { startModuleWorker, workerModule } from '../worker-entry.js';
 import { type Waiting, waitStep } from './ring.js';
 
 const TAG_WORD = 0;
-const STATE = 1;
+/** @internal The hub block's `STATE` word (workers/hub.ts stores `RUNNING`). */
+export const STATE = 1;
 const STARTER = 2;
-const HUB = 3;
+/** @internal The hub block's `HUB` word (the hub's thread token). */
+export const HUB = 3;
 const NAME = 4;
 const WORDS = 8;
 /** Type tag of a hub block. */
@@ -85,7 +88,11 @@ export const HUB_TAG = 0x43504862; // 'CPHb'
 
 const IDLE = 0;
 const STARTING = 1;
-const RUNNING = 2;
+/** @internal `STATE` of a hub that listens. */
+export const RUNNING = 2;
+
+/** The hub's module (workers/hub.ts). */
+const hubUrl = workerModule('hub', import.meta.url, 2);
 
 /** Longest a thread waits for a hub to start, or to answer. */
 const START_TIMEOUT_MS = 30_000;
@@ -122,43 +129,6 @@ export function knownDead(registry: Int32Array, token: number): boolean {
 
 /** Key of a placeholder for a SharedArrayBuffer in a packed message. */
 const SAB_KEY = '__corepool_sab__';
-
-/** The hub: a CommonJS script run with `eval`, so it needs no file. */
-const HUB_SOURCE = `
-'use strict';
-const { BroadcastChannel, workerData, threadId } = require('node:worker_threads');
-const { block, name } = workerData;
-const words = new Int32Array(block);
-const held = new Map();
-function drop(id) {
-  const e = held.get(id);
-  if (e === undefined) return null;
-  if (--e.refs === 0) held.delete(id);
-  return e.sab;
-}
-const channel = new BroadcastChannel(name);
-channel.onmessage = ({ data: m }) => {
-  if (m.r !== undefined) {
-    for (let i = 0; i < m.r.length; i++) {
-      const e = held.get(m.r[i]);
-      if (e === undefined) held.set(m.r[i], { sab: m.s[i], refs: 1 });
-      else e.refs++;
-    }
-  } else if (m.w !== undefined) {
-    const reply = new BroadcastChannel(m.reply);
-    reply.postMessage({ q: m.q, s: m.w.map(drop) });
-    reply.close();
-    const flag = new Int32Array(m.flag);
-    Atomics.add(flag, 0, 1);
-    Atomics.notify(flag, 0);
-  } else if (m.d !== undefined) {
-    for (const id of m.d) drop(id);
-  }
-};
-Atomics.store(words, ${HUB}, threadId + 1);
-Atomics.store(words, ${STATE}, ${RUNNING});
-Atomics.notify(words, ${STATE});
-`;
 
 /**
  * A new hub block (no hub started yet).
@@ -228,6 +198,19 @@ interface Senders {
   readonly ids: WeakMap<SharedArrayBuffer, string>;
 }
 const senders = threadGlobal<Senders>('corepool.oob.senders', () => ({ next: 0, ids: new WeakMap() }));
+
+/**
+ * The id of a SharedArrayBuffer sent from this thread: the same buffer gets
+ * the same id every time (slab.ts names its slabs so).
+ *
+ * @example
+ * ```ts
+ * const id = slabId(new SharedArrayBuffer(1 << 20)); // '3.17'
+ * ```
+ */
+export function slabId(sab: SharedArrayBuffer): string {
+  return idOf(sab);
+}
 
 function idOf(sab: SharedArrayBuffer): string {
   let id = senders.ids.get(sab);
@@ -430,6 +413,10 @@ export class Hub {
    * hub along) is known dead: in the queue's registry, or this thread's own
    * (a registry only records deaths that happen after a thread adopted it).
    */
+  dead(): boolean {
+    return this.#dead();
+  }
+
   #dead(): boolean {
     return (
       knownDead(this.#registry, Atomics.load(this.#words, STARTER)) ||
@@ -453,13 +440,11 @@ export class Hub {
     Atomics.store(this.#words, HUB, 0);
     let worker: Worker;
     try {
-      worker = new Worker(HUB_SOURCE, {
-        eval: true,
-        workerData: { block: this.#block, name: this.#name },
-        execArgv: [],
-        stdout: false,
-        stderr: false,
-      });
+      worker = startModuleWorker(
+        hubUrl,
+        { workerData: { block: this.#block, name: this.#name }, execArgv: [], stdout: false, stderr: false },
+        "corepool's channel hub",
+      );
     } catch (err) {
       Atomics.store(this.#words, STATE, IDLE);
       Atomics.notify(this.#words, STATE);
@@ -505,6 +490,74 @@ export class Hub {
         throw new Error('the corepool hub thread (which carries shared objects in messages) did not start');
       yield waitStep(this.#words, STATE, STARTING, Math.min(left, OWNER_CHECK_MS));
     }
+  }
+
+  /**
+   * Whether a hub is running for this block (it may still have died since).
+   *
+   * @example
+   * ```ts
+   * if (!hub.running()) runSync(hub.ensure());
+   * ```
+   */
+  running(): boolean {
+    return Atomics.load(this.#words, STATE) === RUNNING;
+  }
+
+  /**
+   * Starts the hub in the background when none runs (without waiting for
+   * it): the main thread does this when it makes a channel, so that the hub
+   * lives as long as the process and is ready before a worker needs it.
+   *
+   * @example
+   * ```ts
+   * if (isMainThread) hub.startSoon();
+   * ```
+   */
+  startSoon(): void {
+    if (Atomics.compareExchange(this.#words, STATE, IDLE, STARTING) === IDLE) this.#start();
+  }
+
+  /**
+   * Posts `message` to the hub, which must be running (see {@link ensure}).
+   *
+   * @example
+   * ```ts
+   * yield* hub.ensure();
+   * hub.post({ f: feed });
+   * ```
+   */
+  post(message: unknown): void {
+    this.#post(message);
+  }
+
+  /**
+   * Hands slab `sab` to the hub to hold until this thread drops it (slab.ts).
+   *
+   * @example
+   * ```ts
+   * yield* hub.pin(slab.id, slab.sab);
+   * ```
+   */
+  *pin(id: string, sab: SharedArrayBuffer): Waiting<void> {
+    yield* this.ensure();
+    this.#post({ p: [id], s: [sab] });
+  }
+
+  /**
+   * One buffer by id, from this thread's cache or the hub; a pinned slab
+   * stays at the hub, a registered one is forgotten there once fetched.
+   *
+   * @example
+   * ```ts
+   * const sab = yield* hub.fetchOne(ref.id);
+   * ```
+   * @throws {Error} when the hub lost it.
+   */
+  *fetchOne(id: string): Waiting<SharedArrayBuffer> {
+    const cached = this.#cache.get(id)?.deref();
+    if (cached !== undefined) return cached;
+    return (yield* this.fetch([id])).get(id) as SharedArrayBuffer;
   }
 
   /**

@@ -1,8 +1,9 @@
 /**
  * `Pipe()` and `Connection`: Python's `multiprocessing.Pipe` over one
- * SharedArrayBuffer — per direction a byte ring (ring.ts) carrying records
- * (codec.ts), a writer mutex and a reader mutex — plus, per end, a count of
- * the open handles on that end and a table of the threads holding them.
+ * SharedArrayBuffer — per direction a message stream (stream.ts: a ring of
+ * whole records, a writer mutex and a reader mutex) — plus, per end, a count
+ * of the open handles on that end and a table of the threads holding them
+ * (pipe-handles.ts).
  *
  * Ends and directions: end 0 is `a`, end 1 is `b`. End `e` writes into
  * direction `e` and reads direction `1 - e`. A one-way pipe (`duplex: false`)
@@ -10,164 +11,71 @@
  *
  * Layout (Int32 words; each group on its own 64-byte line):
  *
- * | word                 | line  | written by                         | meaning                                        |
- * |----------------------|-------|------------------------------------|------------------------------------------------|
- * | `TAG_WORD`           | 0     | creator, once                      | {@link PIPE_TAG}                               |
- * | `DUPLEX`             | 0     | creator, once                      | 1: both directions; 0: direction 1 only        |
- * | `CAPACITY`           | 0     | creator, once                      | ring bytes per direction (a power of two)      |
- * | `FLAGS`              | 0     | a thread that finds a stream broken | per direction d: bit `2d` no more writes, bit `2d+1` no more reads |
- * | `BROKEN_BY + d`      | 0     | that thread                        | token of the writer whose death broke direction d |
- * | `TICKETS`            | 0     | lenders                            | counter numbering lent handles                 |
- * | `ID_THREAD`, `ID_SEQ`| 0     | creator, once                      | the pipe's identity (creator token, counter)   |
- * | `OPEN` of end e      | 1+4e  | openers (+1), closers and reapers (−1) | open handles on end e                     |
- * | `SLOT0 + i` of end e | 1+4e… | holders (CAS)                      | 0 free; else a holder word (below)             |
- * | writer mutex of d    | 9+5d  | a `Lock` (sync/lock.ts)            | held while one message is written              |
- * | reader mutex of d    | 10+5d | a `Lock`                           | held while one message is read                 |
- * | ring header of d     | 11+5d…| ring.ts                            | `HEAD`, `TAIL`, sleepers                       |
- * | data of d            | after | ring.ts                            | `CAPACITY` bytes per existing direction        |
- *
- * Handles (Python's file descriptors): every thread that holds an end holds
- * one *handle* on it — made by `Pipe()` in the creating thread, or when the
- * end is revived in another thread (a second copy arriving in a thread that
- * has the end open is the same object). `close()` closes this thread's
- * handle. A holder word is `token | seq << 22`: the holder's thread token
- * (sync/owners.ts) in the low 22 bits, and, for a handle *lent* to a message
- * in flight, a nonzero sequence number above. Invariant: `OPEN` = holder
- * words in the table + handles that found no room there (untracked). It is
- * kept by always adding to `OPEN` *before* a holder word appears, and taking
- * from it only after the one compare-and-swap that removes a word (or by the
- * owner of an untracked handle): a handle is released exactly once.
+ * | word                 | line   | written by                  | meaning                                        |
+ * |----------------------|--------|-----------------------------|------------------------------------------------|
+ * | `TAG_WORD`           | 0      | creator, once               | {@link PIPE_TAG}                               |
+ * | `DUPLEX`             | 0      | creator, once               | 1: both directions; 0: direction 1 only        |
+ * | `CAPACITY`           | 0      | creator, once               | ring bytes per direction (a power of two)      |
+ * | `TICKETS`, `ID_THREAD`, `ID_SEQ` | 0 | pipe-handles.ts      | lent handles; the pipe's identity              |
+ * | ends' handle tables  | 1–8    | pipe-handles.ts             | `OPEN` and holder slots of each end            |
+ * | stream of d          | 9+6d…  | stream.ts                   | mutexes, ring header, slab count of direction d |
+ * | data of d            | after  | stream.ts                   | `CAPACITY` bytes per existing direction        |
  *
  * EOF: a reader of direction d throws `EOFError` when `OPEN` of the writing
- * end is 0 and the ring holds no byte. It loads `OPEN` *before* `HEAD`; a
+ * end is 0 and the ring holds no record. It loads `OPEN` *before* `HEAD`; a
  * writer publishes `HEAD` before it closes — so the last messages are always
  * read before EOF. The close that brings `OPEN` to 0 wakes every sleeper of
- * both rings (`Ring.wakeAll`).
+ * both streams.
  *
- * Dead threads close their handles: any thread that finds a holder word whose
- * token is dead (`isDead`) removes it by compare-and-swap and releases the
- * handle. Waiting readers and writers wake every `OWNER_CHECK_MS` to look
- * (the `sliceMs` of their ring waits). Same limit as locks: the news of a
- * worker's death reaches the thread that created it through its event loop,
- * so that thread should wait with the async forms for its own workers.
- *
- * Lent handles (why sending an end counts a handle at once): in Python's
- * idiom `p.start(); b.close(); a.recv()` the child's copy of `b` must already
- * count when the parent closes its own, or `a.recv()` would see EOF before
- * the child has even started. So each time an end is serialized — `prepare()`
- * calls `[kShare]()` (task and Process arguments, messages), and plain
- * structured clone (`workerData`, `postMessage`) reads the enumerable
- * `ticket` getter of its state — the sending thread adds a handle *lent* to
- * the message: a holder word with the sender's token and a sequence number,
- * whose `ticket` travels in the state. The receiving thread's revive claims
- * it by compare-and-swapping that word to its own token (no count changes),
- * or gives it back when it already holds the end. A ticket that is never
- * claimed (a copy never revived) stays counted until the sending thread
- * exits — as Python's resource sharer keeps an unpickled handle. `prepare()`
- * calls `[kShare]()` twice per object (a look, then the copy it sends): the
- * second call takes the ticket the first lent (a first call left alone means
- * the prepare threw, and its ticket is given back at the next microtask).
- *
- * A dropped handle is closed when its `Connection` is garbage-collected
- * (`FinalizationRegistry`), as Python closes a collected connection: close
- * explicitly for a prompt EOF.
- *
- * Messages are whole: a writer holds the writer mutex from the first byte of
- * a message to the last, a reader holds the reader mutex likewise (the Lock
- * algorithm, including recovery from a dead holder), so several threads may
- * share an end. `send` blocks while the ring is full (as a full OS pipe
- * does); a message larger than the ring streams through it — so a thread
- * that sends more than the ring holds to an end that only it reads waits for
- * good, as in Python. A writer dying
- * half-way breaks the direction: its readers get `EOFError` once they reach
- * that message, its writers `ConnectionStateError`. A reader dying half-way:
- * the next reader discards the rest of that message (a warning reports it).
+ * Messages are whole records (stream.ts), so several threads may share an
+ * end, and a thread that dies mid-send or mid-receive never corrupts the
+ * stream: the next writer or reader takes the mutex over and goes on (a
+ * record half-copied by a dead writer was never published; one a dead reader
+ * had consumed is lost with it). `send` blocks while the ring is full (as a
+ * full OS pipe does); a message larger than a quarter of the ring travels in
+ * a slab (slab.ts), and at most `capacity` bytes of slabs (or one larger
+ * message) are in flight per direction — so a thread that sends more than
+ * that to an end that only it reads waits for good, as in Python.
  *
  * @module
  */
 
 import { checkBoolean, checkOptions, describe, noOptions, positionalForm } from '../check.js';
-import { BufferTooShort, ConnectionStateError, EOFError } from '../errors.js';
+import { ConnectionStateError, EOFError } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
-import { LOCK_TAG, Lock } from '../sync/lock.js';
-import { adoptRegistry, isDead, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
+import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
-import { threadGlobal } from '../thread-global.js';
 import { kShare, registerShareable, type ShareDescriptor } from '../transfer.js';
+import { Deferred, encode, encodeRaw, type Outgoing, own, plainJson, wantsJson } from './codec.js';
+import { adoptHubBlock, currentHubBlock } from './oob.js';
 import {
-  DEFERRED,
-  decodePayload,
-  encode,
-  encodeRaw,
-  HEADER_BYTES,
-  KIND_BYTES,
-  KIND_RAW,
-  KIND_SHARED,
-  type Outgoing,
-  own,
-  PARTIAL,
-  plainJson,
-  type RecordHead,
-  readHead,
-  readRecord,
-  readSmall,
-  takeDeferred,
-  wantsJson,
-  writeRecord,
-  writeSmall,
-} from './codec.js';
-import { adoptHubBlock, currentHubBlock, Hub, unpackShared } from './oob.js';
-import {
-  checkCapacity,
-  HEAD,
-  READ_END,
-  READER,
-  RING_HEADER_WORDS,
-  Ring,
-  type RingHooks,
-  runAsync,
-  runSync,
-  type Waiting,
-  WRITE_END,
-  WRITER,
-} from './ring.js';
+  claim,
+  collected,
+  ENDS_END,
+  giveBack,
+  type Handle,
+  handles,
+  ID_SEQ,
+  ID_THREAD,
+  ids,
+  keyOf,
+  lend,
+  openHandle,
+  openWord,
+  reap,
+} from './pipe-handles.js';
+import { checkCapacity, type Ring, type RingHooks, runAsync, runSync, type Waiting } from './ring.js';
+import { AS_BYTES, INTO, initStream, NONE, RECEIVE_VALUE, type Receive, STREAM_WORDS, Stream } from './stream.js';
 
-const LINE = 16;
 const DUPLEX = 1;
 const CAPACITY = 2;
-const FLAGS = 3;
-const BROKEN_BY = 4; // + direction
-const TICKETS = 6;
-const ID_THREAD = 7;
-const ID_SEQ = 8;
-/** Holder slots per end (with `OPEN`, 4 lines). */
-const SLOTS = 63;
-const END_WORDS = 4 * LINE;
-const ENDS = LINE;
-const DIRS = ENDS + 2 * END_WORDS;
-const DIR_WORDS = 2 * LINE + RING_HEADER_WORDS; // 5 lines
-const WRITE_LOCK = 0;
-const READ_LOCK = LINE;
-const RING = 2 * LINE;
+const DIRS = ENDS_END;
+const DIR_WORDS = STREAM_WORDS;
 const HEADER_WORDS = DIRS + 2 * DIR_WORDS;
 const DATA_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
 
-/** `OPEN` of end `e`. */
-const openWord = (e: number): number => ENDS + e * END_WORDS;
-/** Holder slot `i` of end `e`. */
-const slotWord = (e: number, i: number): number => ENDS + e * END_WORDS + 1 + i;
 /** First word of direction `d`. */
 const dirWord = (d: number): number => DIRS + d * DIR_WORDS;
-/** Direction `d` may take no more writes / reads. */
-const WRITE_BROKEN = (d: number): number => 1 << (2 * d);
-const READ_BROKEN = (d: number): number => 1 << (2 * d + 1);
-
-const TOKEN_BITS = 22;
-const TOKEN_MASK = (1 << TOKEN_BITS) - 1;
-/** Lent-handle sequence numbers run 1..LENT_SEQS. */
-const LENT_SEQS = 511;
-/** This thread's token as a holder word, or 0 when it does not fit (its handles are untracked). */
-const MY_WORD = threadToken <= TOKEN_MASK ? threadToken : 0;
 
 /** Type tag of a pipe's memory. */
 export const PIPE_TAG = 0x43505069; // 'CPPi'
@@ -175,7 +83,6 @@ export const PIPE_TAG = 0x43505069; // 'CPPi'
 export const DEFAULT_PIPE_CAPACITY = 64 * 1024;
 
 const NO_WAIT = { blocking: false } as const;
-const NONE: unique symbol = Symbol('none');
 
 /** Options of {@link Pipe}. */
 export interface PipeOptions {
@@ -193,121 +100,6 @@ export interface PipeState extends SharedState {
   readonly end: number;
   /** A handle lent to this copy in flight (0: none); see the module comment. */
   readonly ticket: number;
-}
-
-// ---- handles ----
-
-const ids = threadGlobal('corepool.pipe.ids', () => ({ next: 0 }));
-
-interface Entry {
-  conns: [WeakRef<Connection> | undefined, WeakRef<Connection> | undefined];
-}
-/** This thread's open connections, by pipe identity: one object (one handle) per end and thread. */
-const handles = threadGlobal('corepool.pipe.handles', () => new Map<string, Entry>());
-
-function keyOf(words: Int32Array): string {
-  return `${Atomics.load(words, ID_THREAD)}.${Atomics.load(words, ID_SEQ)}`;
-}
-
-/** Takes one from `OPEN` of end `e`; the last one wakes every sleeper of the pipe. */
-function dropOpen(words: Int32Array, e: number, rings: readonly Ring[]): void {
-  if (Atomics.sub(words, openWord(e), 1) === 1) for (const ring of rings) ring.wakeAll();
-}
-
-/** Releases the handles of end `e` whose holder (or lender) thread is dead. */
-function reap(words: Int32Array, e: number, registry: Int32Array, rings: readonly Ring[]): void {
-  for (let i = 0; i < SLOTS; i++) {
-    const w = Atomics.load(words, slotWord(e, i));
-    if (w !== 0 && isDead(registry, w & TOKEN_MASK) && Atomics.compareExchange(words, slotWord(e, i), w, 0) === w) {
-      dropOpen(words, e, rings);
-    }
-  }
-}
-
-/** Puts holder word `w` in a free slot of end `e`: its index, or -1 when the table is full. */
-function takeSlot(words: Int32Array, e: number, w: number, registry: Int32Array, rings: readonly Ring[]): number {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < SLOTS; i++) {
-      if (Atomics.compareExchange(words, slotWord(e, i), 0, w) === 0) return i;
-    }
-    reap(words, e, registry, rings);
-  }
-  return -1;
-}
-
-/** One thread's handle on one end: what closing (or collecting) the connection releases. */
-class Handle {
-  released = false;
-  constructor(
-    readonly words: Int32Array,
-    readonly end: number,
-    /** Holder slot, or -1 (untracked). */
-    readonly slot: number,
-    readonly word: number,
-    readonly rings: readonly Ring[],
-    readonly key: string,
-  ) {}
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    if (
-      this.slot < 0 ||
-      Atomics.compareExchange(this.words, slotWord(this.end, this.slot), this.word, 0) === this.word
-    ) {
-      dropOpen(this.words, this.end, this.rings);
-    }
-    const entry = handles.get(this.key);
-    const gone = (ref: WeakRef<Connection> | undefined): boolean => ref?.deref()?.closed ?? true;
-    if (entry?.conns.every(gone)) {
-      handles.delete(this.key);
-    }
-  }
-}
-
-const collected = new FinalizationRegistry<Handle>((h) => h.release());
-
-/** Opens a new handle on end `e` in this thread. */
-function openHandle(words: Int32Array, e: number, registry: Int32Array, rings: readonly Ring[]): Handle {
-  Atomics.add(words, openWord(e), 1);
-  const slot = MY_WORD === 0 ? -1 : takeSlot(words, e, MY_WORD, registry, rings);
-  return new Handle(words, e, slot, MY_WORD, rings, keyOf(words));
-}
-
-/** Claims the handle lent as `ticket`; undefined when it is gone (claimed, or its lender died). */
-function claim(words: Int32Array, e: number, ticket: number, rings: readonly Ring[]): Handle | undefined {
-  if (!Number.isSafeInteger(ticket) || ticket <= 0) return undefined;
-  const slot = (ticket - 1) % 64;
-  const w = Math.floor((ticket - 1) / 64);
-  if (slot >= SLOTS || w <= 0 || w > 0x7fffffff) return undefined;
-  if (Atomics.compareExchange(words, slotWord(e, slot), w, MY_WORD) !== w) return undefined;
-  return MY_WORD === 0
-    ? new Handle(words, e, -1, 0, rings, keyOf(words))
-    : new Handle(words, e, slot, MY_WORD, rings, keyOf(words));
-}
-
-/** Gives back the handle lent as `ticket` (this thread already holds the end). */
-function giveBack(words: Int32Array, e: number, ticket: number, rings: readonly Ring[]): void {
-  if (!Number.isSafeInteger(ticket) || ticket <= 0) return;
-  const slot = (ticket - 1) % 64;
-  const w = Math.floor((ticket - 1) / 64);
-  if (slot < SLOTS && w > 0 && Atomics.compareExchange(words, slotWord(e, slot), w, 0) === w) {
-    dropOpen(words, e, rings);
-  }
-}
-
-/** Lends a handle on end `e` to a copy in flight: its ticket, or 0 when none could be recorded. */
-function lend(words: Int32Array, e: number, registry: Int32Array, rings: readonly Ring[]): number {
-  if (MY_WORD === 0) return 0;
-  Atomics.add(words, openWord(e), 1);
-  const seq = ((Atomics.add(words, TICKETS, 1) >>> 0) % LENT_SEQS) + 1;
-  const w = MY_WORD | (seq << TOKEN_BITS);
-  const slot = takeSlot(words, e, w, registry, rings);
-  if (slot < 0) {
-    Atomics.sub(words, openWord(e), 1); // this thread's own handle keeps OPEN above 0
-    return 0;
-  }
-  return w * 64 + slot + 1;
 }
 
 // ---- options ----
@@ -343,27 +135,13 @@ function pipeOptions(options: unknown): { duplex: boolean; capacity: number } {
 
 // ---- the connection ----
 
-/** How a received message is returned. */
-const AS_VALUE = 0;
-const AS_BYTES = 1;
-const INTO = 2;
-
-interface Receive {
-  readonly as: number;
-  /** AS_BYTES: longest accepted message. */
-  readonly maxlength: number;
-  /** INTO: the destination, from the offset on. */
-  readonly into: Uint8Array;
-}
-const RECEIVE_VALUE: Receive = { as: AS_VALUE, maxlength: 0, into: new Uint8Array(0) };
-
 /** Lets a state's `ticket` getter reach its connection, which exists only after the state. */
 interface Lender {
   lend(): number;
 }
 
 let make: (state: PipeState, handle: Handle, lender: Lender) => Connection;
-let ringsOf: (c: Connection) => { in: Ring | undefined; out: Ring | undefined };
+let streamsOf: (c: Connection) => { in: Stream | undefined; out: Stream | undefined };
 
 /**
  * One end of a {@link Pipe} — Python's `multiprocessing.connection.Connection`.
@@ -395,26 +173,20 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
   readonly #words: Int32Array;
   readonly #end: number;
   readonly #registry: Int32Array;
-  /** The ring this end reads (direction 1 - end), its reader mutex. */
-  readonly #in: Ring | undefined;
-  readonly #reader: Lock | undefined;
-  /** The ring this end writes (direction end), its writer mutex. */
-  readonly #out: Ring | undefined;
-  readonly #writer: Lock | undefined;
-  readonly #rings: readonly Ring[];
+  /** The stream this end reads (direction 1 - end). */
+  readonly #in: Stream | undefined;
+  /** The stream this end writes (direction end). */
+  readonly #out: Stream | undefined;
+  readonly #streams: readonly Stream[];
   readonly #handle: Handle;
   #closed = false;
-  #hubHandle: Hub | undefined;
   /** A ticket lent by the first `[kShare]()` call of a `prepare()`, for its second (see `#lendToPrepare`). */
   #lent = 0;
-  readonly #size = { n: 0 };
   /** Pending async receives and sends of this thread, run one after another. */
   readonly #pending = [0, 0];
   readonly #tails: [Promise<unknown> | undefined, Promise<unknown> | undefined] = [undefined, undefined];
   readonly #recvHooks: RingHooks;
-  readonly #midHooks: RingHooks;
-  readonly #writeHooks: RingHooks;
-  readonly #asyncWriteHooks: { out: Outgoing | undefined } & RingHooks;
+  readonly #peerGoneFn = (): boolean => this.#peerGone();
 
   private constructor(state: PipeState, handle: Handle, lender: Lender) {
     super('Connection', state);
@@ -423,32 +195,13 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     this.#end = state.end;
     this.#registry = adoptRegistry(state.registry);
     this.#handle = handle;
-    this.#rings = handle.rings;
+    this.#streams = handle.rings as readonly Stream[];
     const duplex = Atomics.load(words, DUPLEX) === 1;
     const capacity = Atomics.load(words, CAPACITY);
-    const lock = (word: number): Lock =>
-      new Lock({ buffer: state.buffer, byteOffset: word * Int32Array.BYTES_PER_ELEMENT, registry: state.registry });
-    const ringOf = (d: number): Ring | undefined => findRing(handle.rings, words, d, duplex, capacity);
-    const inDir = 1 - this.#end;
-    this.#in = ringOf(inDir);
-    this.#reader = this.#in === undefined ? undefined : lock(dirWord(inDir) + READ_LOCK);
-    this.#out = ringOf(this.#end);
-    this.#writer = this.#out === undefined ? undefined : lock(dirWord(this.#end) + WRITE_LOCK);
+    this.#in = findStream(this.#streams, state, 1 - this.#end, duplex, capacity);
+    this.#out = findStream(this.#streams, state, this.#end, duplex, capacity);
     lender.lend = () => this.#lend();
     this.#recvHooks = { stop: () => this.#closed || this.#peerGone(), sliceMs: OWNER_CHECK_MS };
-    this.#midHooks = { check: () => this.#checkWriterAlive(), sliceMs: OWNER_CHECK_MS };
-    this.#writeHooks = { stop: () => this.#peerGone(), sliceMs: OWNER_CHECK_MS };
-    const asyncHooks: { out: Outgoing | undefined } & RingHooks = {
-      out: undefined,
-      stop: () => this.#peerGone(),
-      // About to wait: the message must not view the caller's memory any longer.
-      beforeSleep: () => {
-        if (asyncHooks.out !== undefined) own(asyncHooks.out);
-        return false;
-      },
-      sliceMs: OWNER_CHECK_MS,
-    };
-    this.#asyncWriteHooks = asyncHooks;
     collected.register(this, handle, this);
   }
 
@@ -599,7 +352,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     this.#checkRecv(false);
     const v = this.#recvFast();
     if (v === NONE) return runSync(this.#recv(RECEIVE_VALUE)) as T;
-    if (v === DEFERRED) return this.#finishDeferred(false) as T;
+    if (v instanceof Deferred) return (this.#in as Stream).finishValue(v, false) as T;
     return v as T;
   }
 
@@ -621,7 +374,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     this.#checkRecv(true);
     if (this.#pending[0] === 0) {
       const v = this.#recvFast();
-      if (v === DEFERRED) return (await this.#finishDeferred(true)) as T;
+      if (v instanceof Deferred) return (await (this.#in as Stream).finishValue(v, true)) as T;
       if (v !== NONE) return v as T;
     }
     return (await this.#serial(0, () => runAsync(this.#recv(RECEIVE_VALUE)))) as T;
@@ -824,7 +577,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
 
   /** A handle lent to one structured-clone copy (the state's `ticket` getter). */
   #lend(): number {
-    return this.#closed ? 0 : lend(this.#words, this.#end, this.#registry, this.#rings);
+    return this.#closed ? 0 : lend(this.#words, this.#end, this.#registry, this.#streams);
   }
 
   /**
@@ -840,21 +593,16 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
       this.#lent = 0;
       return pending;
     }
-    const ticket = lend(this.#words, this.#end, this.#registry, this.#rings);
+    const ticket = lend(this.#words, this.#end, this.#registry, this.#streams);
     if (ticket !== 0) {
       this.#lent = ticket;
       queueMicrotask(() => {
         if (this.#lent !== ticket) return;
         this.#lent = 0;
-        giveBack(this.#words, this.#end, ticket, this.#rings);
+        giveBack(this.#words, this.#end, ticket, this.#streams);
       });
     }
     return ticket;
-  }
-
-  #hub(): Hub {
-    this.#hubHandle ??= Hub.of(this.state.hub, this.#registry);
-    return this.#hubHandle;
   }
 
   #checkOpen(): void {
@@ -904,7 +652,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
   #peerGone(): boolean {
     const peer = 1 - this.#end;
     if (Atomics.load(this.#words, openWord(peer)) === 0) return true;
-    reap(this.#words, peer, this.#registry, this.#rings);
+    reap(this.#words, peer, this.#registry, this.#streams);
     return Atomics.load(this.#words, openWord(peer)) === 0;
   }
 
@@ -914,57 +662,23 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     );
   }
 
-  #brokenWrite(d: number): ConnectionStateError {
-    const by = Atomics.load(this.#words, BROKEN_BY + d) - 1;
-    return new ConnectionStateError(
-      `the pipe is broken: thread ${by} died in the middle of sending a message, which cannot be recovered`,
-    );
-  }
-
-  #brokenRead(d: number): EOFError {
-    const by = Atomics.load(this.#words, BROKEN_BY + d) - 1;
-    return new EOFError(
-      `the other end's thread ${by} died in the middle of sending a message: nothing more can be read`,
-    );
-  }
-
-  #markBroken(d: number, deadToken: number, bits: number): void {
-    if ((Atomics.or(this.#words, FLAGS, bits) & (WRITE_BROKEN(d) | READ_BROKEN(d))) === 0) {
-      Atomics.store(this.#words, BROKEN_BY + d, deadToken);
-    }
-    for (const ring of this.#rings) ring.wakeAll();
-  }
-
-  /** Mid-message: the writer of the message being read died. */
-  #checkWriterAlive(): void {
-    const ring = this.#in as Ring;
-    const w = Atomics.load(ring.words, WRITER);
-    if (w !== 0 && w !== threadToken && isDead(this.#registry, w)) {
-      const d = 1 - this.#end;
-      this.#markBroken(d, w, WRITE_BROKEN(d) | READ_BROKEN(d));
-      throw this.#brokenRead(d);
-    }
-  }
-
   /** The whole send when nothing has to wait; false when the slow path must run. */
   #sendFast(obj: unknown): boolean {
-    const words = this.#words;
-    if (Atomics.load(words, FLAGS) !== 0 || Atomics.load(words, openWord(1 - this.#end)) === 0) return false;
+    if (Atomics.load(this.#words, openWord(1 - this.#end)) === 0) return false;
     let json: string | undefined;
     if (wantsJson(obj)) {
       json = plainJson(obj);
       if (json === undefined) return false;
     }
-    const writer = this.#writer as Lock;
-    if (!writer.acquire(NO_WAIT)) return false;
-    const ring = this.#out as Ring;
+    const stream = this.#out as Stream;
+    if (!stream.writer.acquire(NO_WAIT)) return false;
     let n = 0;
-    if (Atomics.load(ring.words, WRITER) === 0) {
-      const head = ring.head();
-      n = writeSmall(ring, head, obj, json);
-      if (n !== 0) ring.publish(head + n);
+    try {
+      n = stream.stageSmall(obj, json);
+      if (n !== 0) stream.publish(n);
+    } finally {
+      stream.leaveWriter();
     }
-    writer.release();
     return n !== 0;
   }
 
@@ -974,187 +688,75 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
     return this.#serial(1, () => runAsync(this.#sendSlow(out, true)));
   }
 
-  /** Sends `out`: registers its shared buffers, takes the writer mutex, streams the record. */
+  /** Sends `out`: registers its shared buffers, frames it (a slab when large), writes it when there is room. */
   *#sendSlow(out: Outgoing, async: boolean): Waiting<void> {
-    if (out.shared !== undefined) yield* this.#hub().register(out.shared);
-    const writer = this.#writer as Lock;
-    const ring = this.#out as Ring;
-    const d = this.#end;
-    if (!writer.acquire(NO_WAIT)) {
-      if (async) own(out);
-      yield { lock: writer, timeout: undefined };
-    }
-    try {
+    const stream = this.#out as Stream;
+    if (out.shared !== undefined) yield* stream.hub().register(out.shared);
+    if (async) own(out); // it may wait: the message must not view the caller's memory any longer
+    const record = yield* stream.frame(out);
+    for (;;) {
       if (this.#closed) throw new ConnectionStateError('the connection was closed before this message could be sent');
-      const rw = ring.words;
-      const stale = Atomics.load(rw, WRITER);
-      if (stale !== 0) {
-        if (Atomics.load(rw, HEAD) !== Atomics.load(rw, WRITE_END)) this.#markBroken(d, stale, WRITE_BROKEN(d));
-        else Atomics.store(rw, WRITER, 0); // its writer finished the message, then died before clearing this
-      }
-      if ((Atomics.load(this.#words, FLAGS) & WRITE_BROKEN(d)) !== 0) throw this.#brokenWrite(d);
       if (this.#peerGone()) throw this.#brokenPipe();
-      let hooks: RingHooks = this.#writeHooks;
-      if (async) {
-        this.#asyncWriteHooks.out = out;
-        hooks = this.#asyncWriteHooks;
-      }
-      let written: number;
+      yield* stream.enterWriter(Number.POSITIVE_INFINITY);
+      let n = 0;
       try {
-        written = yield* writeRecord(ring, out, 0, threadToken, undefined, hooks);
+        n = stream.stage(record);
+        if (n !== 0) stream.publish(n);
       } finally {
-        this.#asyncWriteHooks.out = undefined;
+        stream.leaveWriter();
       }
-      if (written < out.total) {
-        // Nobody can read any more; a half-written message would corrupt the stream for a later reader.
-        if (written > 0) this.#markBroken(d, threadToken, WRITE_BROKEN(d) | READ_BROKEN(d));
-        throw this.#brokenPipe();
-      }
-    } finally {
-      writer.release();
+      if (n !== 0) return;
+      yield* stream.untilRoom(record.total, Number.POSITIVE_INFINITY, this.#peerGoneFn);
     }
   }
 
-  /** The whole receive of a value when a complete record is there; NONE otherwise. */
+  /** The whole receive of a value when a record is there and the reader mutex is free; NONE otherwise. */
   #recvFast(): unknown {
-    const reader = this.#reader as Lock;
-    if (!reader.acquire(NO_WAIT)) return NONE;
-    const ring = this.#in as Ring;
-    const tail = ring.tail();
-    const avail = ring.readable(tail, 8);
-    if (avail < 8 || Atomics.load(ring.words, READER) !== 0) {
-      reader.release();
-      return NONE;
-    }
-    let v: unknown;
+    const stream = this.#in as Stream;
+    if (!stream.reader.acquire(NO_WAIT)) return NONE;
     try {
-      v = readSmall(ring, tail, avail, this.#size);
-      if (v !== PARTIAL) ring.consume(tail + this.#size.n);
+      return stream.take(RECEIVE_VALUE);
     } finally {
-      reader.release();
+      stream.leaveReader();
     }
-    return v === PARTIAL ? NONE : v;
   }
 
-  #finishDeferred(async: boolean): unknown {
-    const [kind, data] = takeDeferred();
-    if (kind !== KIND_SHARED) return decodePayload(kind, 0, 0, data);
-    const g = unpackShared(data as Uint8Array, this.#hub());
-    return async ? runAsync(g) : runSync(g);
-  }
-
-  /** Receives one message as `how` says, waiting for it to begin (or for EOF). */
+  /** Receives one message as `how` says, waiting for it (or for EOF). */
   *#recv(how: Receive): Waiting<unknown> {
-    const ring = this.#in as Ring;
-    const reader = this.#reader as Lock;
-    const d = 1 - this.#end;
+    const stream = this.#in as Stream;
     for (;;) {
       if (this.#closed) throw new ConnectionStateError('the connection was closed while receiving');
-      if ((Atomics.load(this.#words, FLAGS) & READ_BROKEN(d)) !== 0) throw this.#brokenRead(d);
-      if (!reader.acquire(NO_WAIT)) yield { lock: reader, timeout: undefined };
-      let got: unknown = NONE;
-      let head: RecordHead | undefined;
-      let payload: Buffer | undefined;
+      yield* stream.enterReader(Number.POSITIVE_INFINITY);
+      let got: unknown;
       try {
-        if (Atomics.load(ring.words, READER) !== 0 && ring.tail() !== Atomics.load(ring.words, READ_END)) {
-          yield* this.#discard();
-        }
-        const tail = ring.tail();
-        const avail = ring.readable(tail, 8);
-        if (avail >= 8) {
-          if (how.as === AS_VALUE) {
-            got = readSmall(ring, tail, avail, this.#size);
-            if (got !== PARTIAL) {
-              ring.consume(tail + this.#size.n);
-            } else {
-              head = readHead(ring, tail);
-              payload = yield* readRecord(ring, tail, head, threadToken, this.#midHooks);
-            }
-          } else {
-            head = readHead(ring, tail);
-            checkBytes(head, how);
-            const room = how.into.length;
-            if (how.as === INTO && head.word0 <= room && avail >= head.total) {
-              // Straight from the ring into the caller's buffer.
-              if (head.word0 > 0) ring.copyOut(tail + HEADER_BYTES, how.into, 0, head.word0);
-              ring.consume(tail + head.total);
-              got = head.word0;
-            } else {
-              payload = yield* readRecord(ring, tail, head, threadToken, this.#midHooks);
-            }
-          }
-        }
+        got = stream.take(how);
       } finally {
-        reader.release();
+        stream.leaveReader();
       }
-      if (got === DEFERRED) {
-        const [kind, data] = takeDeferred();
-        if (kind === KIND_SHARED) return yield* unpackShared(data as Uint8Array, this.#hub());
-        return decodePayload(kind, 0, 0, data);
-      }
-      if (payload !== undefined) {
-        const h = head as RecordHead;
-        if (how.as === AS_BYTES) return payload;
-        if (how.as === INTO) {
-          if (payload.length > how.into.length) {
-            const err = new BufferTooShort(
-              `the message (${payload.length} bytes) does not fit the buffer (${how.into.length} bytes from the offset): it is in err.data`,
-            );
-            err.data = payload;
-            throw err;
-          }
-          how.into.set(payload, 0);
-          return payload.length;
-        }
-        if (h.kind === KIND_SHARED) return yield* unpackShared(payload, this.#hub());
-        return decodePayload(h.kind, h.sub, h.word0, payload);
-      }
-      if (got !== NONE) return got;
-      // No message has begun. OPEN is loaded before HEAD: a writer publishes before it closes.
-      if (this.#peerGone() && ring.readable(ring.tail(), 1) === 0) {
+      if (got !== NONE) return yield* stream.finish(got, how);
+      // Nothing there. OPEN is loaded before HEAD: a writer publishes before it closes.
+      if (this.#peerGone() && !stream.readable()) {
         throw new EOFError('the other end of the pipe is closed and every message was received');
       }
-      yield* ring.untilReadable(8, Number.POSITIVE_INFINITY, this.#recvHooks);
+      yield* stream.untilRecord(Number.POSITIVE_INFINITY, this.#recvHooks);
     }
   }
 
-  /** Waits up to `ms` for a message to begin or the other end to close. */
+  /** Waits up to `ms` for a message to arrive or the other end to close. */
   *#poll(ms: number | undefined): Waiting<boolean> {
-    const ring = this.#in as Ring;
+    const stream = this.#in as Stream;
     const end = deadline(ms);
-    const d = 1 - this.#end;
     for (;;) {
       if (this.#closed) throw new ConnectionStateError('the connection was closed while polling');
-      if (ring.readable(ring.tail(), 8) >= 8) return true;
-      if ((Atomics.load(this.#words, FLAGS) & READ_BROKEN(d)) !== 0 || this.#peerGone()) return true;
+      if (stream.readable() || this.#peerGone()) return true;
       if (remaining(end) === 0) return false;
-      yield* ring.untilReadable(8, end, this.#recvHooks);
+      yield* stream.untilRecord(end, this.#recvHooks);
     }
-  }
-
-  /** Discards the rest of a message whose reader died half-way (called holding the reader mutex). */
-  *#discard(): Waiting<void> {
-    const ring = this.#in as Ring;
-    const dead = Atomics.load(ring.words, READER);
-    const end = Atomics.load(ring.words, READ_END);
-    for (;;) {
-      const tail = ring.tail();
-      const left = (end - tail) >>> 0;
-      if (left === 0) break;
-      let avail = ring.readable(tail, 1);
-      if (avail === 0) avail = yield* ring.untilReadable(1, Number.POSITIVE_INFINITY, this.#midHooks);
-      ring.consume(tail + Math.min(avail, left));
-    }
-    Atomics.store(ring.words, READER, 0);
-    process.emitWarning(
-      `a Pipe message was lost: thread ${dead - 1} died in the middle of reading it; thread ${threadToken - 1} discarded the rest`,
-      { type: 'CorepoolWarning', code: 'ERR_COREPOOL_PIPE_LOST' },
-    );
   }
 
   static {
     make = (state, handle, lender) => new Connection(state, handle, lender);
-    ringsOf = (c) => ({ in: c.#in, out: c.#out });
+    streamsOf = (c) => ({ in: c.#in, out: c.#out });
     registerShareable('Connection', (state) => reviveConnection(state as PipeState));
   }
 }
@@ -1169,41 +771,42 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
  * ```
  */
 export function connectionRing(c: Connection, which: 'in' | 'out'): Ring | undefined {
-  return ringsOf(c)[which];
+  return streamsOf(c)[which]?.ring;
 }
 
-function findRing(
-  rings: readonly Ring[],
-  words: Int32Array,
+function findStream(
+  streams: readonly Stream[],
+  state: PipeState,
   d: number,
   duplex: boolean,
   capacity: number,
-): Ring | undefined {
+): Stream | undefined {
   if (!duplex && d === 0) return undefined;
-  const headerOffset = words.byteOffset + (dirWord(d) + RING) * Int32Array.BYTES_PER_ELEMENT;
-  return rings.find((r) => r.words.byteOffset === headerOffset) ?? newRing(words, d, duplex, capacity);
+  const headerOffset = state.byteOffset + (dirWord(d) + 2 * 16) * Int32Array.BYTES_PER_ELEMENT;
+  return streams.find((s) => s.ring.words.byteOffset === headerOffset) ?? newStream(state, d, duplex, capacity);
 }
 
-function newRing(words: Int32Array, d: number, duplex: boolean, capacity: number): Ring {
-  return new Ring(
-    words.buffer as SharedArrayBuffer,
-    words.byteOffset + (dirWord(d) + RING) * Int32Array.BYTES_PER_ELEMENT,
-    words.byteOffset + DATA_BYTES + (duplex ? d : 0) * capacity,
-    capacity,
-  );
+function newStream(
+  state: SharedState & { hub: SharedArrayBuffer },
+  d: number,
+  duplex: boolean,
+  capacity: number,
+): Stream {
+  // At most `capacity` bytes of slabs in flight per direction: a pipe's backpressure.
+  return new Stream(state, dirWord(d), DATA_BYTES + (duplex ? d : 0) * capacity, capacity, capacity);
 }
 
-/** The rings of a pipe, after checking its memory. */
-function pipeRings(words: Int32Array): Ring[] {
+/** The streams of a pipe, after checking its memory. */
+function pipeStreams(words: Int32Array, state: SharedState & { hub: SharedArrayBuffer }): Stream[] {
   const duplex = Atomics.load(words, DUPLEX) === 1;
   const capacity = Atomics.load(words, CAPACITY);
   checkCapacity(capacity, 'the pipe capacity');
   if (words.byteOffset + DATA_BYTES + (duplex ? 2 : 1) * capacity > words.buffer.byteLength) {
     throw new TypeError(`invalid handle: a Pipe of ${capacity} bytes per direction does not fit its buffer`);
   }
-  const rings = [newRing(words, 1, duplex, capacity)];
-  if (duplex) rings.unshift(newRing(words, 0, duplex, capacity));
-  return rings;
+  const streams = [newStream(state, 1, duplex, capacity)];
+  if (duplex) streams.unshift(newStream(state, 0, duplex, capacity));
+  return streams;
 }
 
 /** A connection of end `state.end` with `handle`, whose copies lend handles through their state's getter. */
@@ -1250,10 +853,10 @@ function reviveConnection(state: PipeState): Connection {
   const open = handles.get(keyOf(words))?.conns[end]?.deref();
   if (open !== undefined && !open.closed) {
     giveBack(words, end, ticket, []); // this thread's own handle keeps OPEN above 0: nobody to wake
-    return open;
+    return open as Connection;
   }
-  const rings = pipeRings(words);
-  const handle = claim(words, end, ticket, rings) ?? openHandle(words, end, registry, rings);
+  const streams = pipeStreams(words, state);
+  const handle = claim(words, end, ticket, streams) ?? openHandle(words, end, registry, streams);
   return connection(state, handle);
 }
 
@@ -1283,21 +886,6 @@ function intoReceive(buf: unknown, offset: unknown, extra: readonly unknown[], n
   const from = offset === undefined ? 0 : checkByteCount(offset, `${name}(offset)`, bytes.length);
   noOptions(extra, `${name}()`);
   return { as: INTO, maxlength: Number.POSITIVE_INFINITY, into: bytes.subarray(from) };
-}
-
-/** A bytes receive accepts this record, or leaves it in the pipe and throws. */
-function checkBytes(head: RecordHead, how: Receive): void {
-  if (head.kind !== KIND_RAW && head.kind !== KIND_BYTES) {
-    throw new TypeError(
-      'the next message was sent with send() and is not bytes: it is left in the pipe, receive it with recv()',
-    );
-  }
-  if (head.word0 > how.maxlength) {
-    throw new ConnectionStateError(
-      `the next message is ${head.word0} bytes, longer than maxlength ${how.maxlength}: it is left in the pipe ` +
-        '(receive it with recv() or a larger maxlength, or close the connection)',
-    );
-  }
 }
 
 /**
@@ -1346,16 +934,15 @@ export function Pipe<T = unknown>(options?: PipeOptions): [Connection<T>, Connec
   words[ID_THREAD] = threadToken;
   words[ID_SEQ] = ++ids.next;
   for (let d = 0; d < 2; d++) {
-    words[dirWord(d) + WRITE_LOCK] = LOCK_TAG;
-    words[dirWord(d) + READ_LOCK] = LOCK_TAG;
+    initStream(words, dirWord(d));
   }
   // The header reaches other threads with whatever carries the connections there (postMessage orders it).
-  Atomics.store(words, FLAGS, 0);
+  Atomics.store(words, DUPLEX, duplex ? 1 : 0);
   const registry = adoptRegistry(base.registry);
-  const rings = pipeRings(words);
   const hub = currentHubBlock();
+  const streams = pipeStreams(words, { ...base, hub });
   const ends = [0, 1].map((end) =>
-    connection({ ...base, hub, end, ticket: 0 }, openHandle(words, end, registry, rings)),
+    connection({ ...base, hub, end, ticket: 0 }, openHandle(words, end, registry, streams)),
   );
   return ends as [Connection<T>, Connection<T>];
 }

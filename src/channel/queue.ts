@@ -1,164 +1,150 @@
 /**
  * `Queue`, `SimpleQueue`, `JoinableQueue`: Python's `multiprocessing`
- * queues over one SharedArrayBuffer — a byte ring (ring.ts) carrying
- * records (codec.ts), a producer mutex and a consumer mutex, and counters.
+ * queues over one SharedArrayBuffer — a message stream (stream.ts: a ring of
+ * whole records, a writer and a reader mutex) and the counters below. The
+ * buffering that Python's feeder thread does is the hub's (feeder.ts).
  *
  * Layout (Int32 words at the object's byteOffset; each group on its own
  * 64-byte line so that producers and consumers do not share written lines):
  *
- * | word                  | line | written by                         | meaning                                         |
- * |-----------------------|------|------------------------------------|-------------------------------------------------|
- * | `TAG_WORD`            | 0    | creator, once                      | {@link QUEUE_TAG}                               |
- * | `MAXSIZE`             | 0    | creator, once                      | most items at once; 0 = unbounded               |
- * | `CAPACITY`            | 0    | creator, once                      | ring bytes (a power of two)                     |
- * | `JOINABLE`            | 0    | creator, once                      | 1: puts count unfinished tasks                  |
- * | `FLAGS`               | 0    | `close()`, a thread that finds the stream broken | `CLOSED`, `BROKEN` bits             |
- * | `BROKEN_BY`           | 0    | that thread                        | token of the thread whose death broke the stream |
- * | `PUTTERS_SLEEPING`    | 0    | putters waiting for a free slot    | how many may sleep on `PUT_WAKE`                |
- * | `PUT_WAKE`            | 0    | getters (when putters sleep), `close()` | bumped to wake them                        |
- * | `JOINERS_SLEEPING`    | 0    | `join()` callers                   | how many may sleep on `UNFINISHED`              |
- * | `PUTS`                | 1    | producers                          | items ever put (wrapping)                       |
- * | `GETS`                | 2    | consumers, inside the consumer mutex | items ever taken (wrapping)                   |
- * | `UNFINISHED`          | 3    | put (+1), `taskDone()` (−1)        | JoinableQueue: items put and not yet done        |
- * | producer mutex        | 4    | a `Lock` (sync/lock.ts)            | held while one message is written               |
- * | consumer mutex        | 5    | a `Lock`                           | held while one message is read                  |
- * | ring header           | 6–8  | ring.ts                            | `HEAD`, `TAIL`, sleepers                        |
- * | data                  | 9…   | ring.ts                            | `CAPACITY` bytes                                |
+ * | word               | line | written by                                  | meaning                                         |
+ * |--------------------|------|---------------------------------------------|-------------------------------------------------|
+ * | `TAG_WORD`         | 0    | creator, once                               | {@link QUEUE_TAG}                               |
+ * | `MAXSIZE`          | 0    | creator, once                               | most items at once; 0 = unbounded               |
+ * | `CAPACITY`         | 0    | creator, once                               | ring bytes (a power of two)                     |
+ * | `JOINABLE`         | 0    | creator, once                               | 1: a JoinableQueue                              |
+ * | `ID_THREAD`, `ID_SEQ` | 0 | creator, once                               | the queue's identity (creator token, counter)   |
+ * | `PUTTERS_SLEEPING` | 0    | putters waiting for a free slot             | how many may sleep on `PUT_WAKE`                |
+ * | `PUT_WAKE`         | 0    | getters (when putters sleep), `close()`     | bumped to wake them                             |
+ * | `JOINERS_SLEEPING` | 0    | `join()` callers                            | how many may sleep on `DONE`                    |
+ * | `AT_HUB`           | 0    | the hub (+1 received, −1 written); a thread that finds the hub dead (→ 0) | records the hub holds for this queue |
+ * | `PUTS`             | 1    | producers (CAS) under the writer mutex; `close()` sets bit 31 | items ever reserved, mod 2^31; bit 31 `CLOSED` |
+ * | `PENDING_BY`       | 1    | a producer under the writer mutex           | its token while it is between reserving and publishing (or posting), else 0 |
+ * | `PENDING_PUTS`, `PENDING_END`, `PENDING_MODE` | 1 | that producer          | `PUTS` before its reservation; the `HEAD` after its record, or its record's number at the hub; `DIRECT` or `AT_HUB` |
+ * | `GETS`             | 2    | consumers, under the reader mutex           | items ever taken (and lost ones), mod 2^31       |
+ * | `DONE`             | 3    | `taskDone()` (CAS)                          | JoinableQueue: items marked done, mod 2^31       |
+ * | stream             | 4–9  | stream.ts                                   | mutexes, ring header, slab count                |
+ * | data               | 10…  | stream.ts                                   | `CAPACITY` bytes                                |
  *
- * Invariants: `0 <= PUTS - GETS` is `qsize()`. A put reserves its slot
- * (`PUTS += 1`, by compare-and-swap against `MAXSIZE` when bounded) before
- * its record becomes visible, and a get counts `GETS += 1` after consuming a
- * record and *before* releasing the consumer mutex, so `GETS <= PUTS` at
- * every instant and a consumer that holds (or just held) the mutex sees
- * every earlier get — which is what makes "closed and drained" exact.
- * Messages are whole in the ring: a producer holds the producer mutex from
- * the first byte of a message to the last, a consumer holds the consumer
- * mutex likewise (the Lock algorithm, including recovery from a dead
- * holder). Hence MPMC: nothing lost, duplicated or reordered per producer.
+ * Invariants: `qsize() = PUTS − GETS` (mod 2^31, the `CLOSED` bit aside).
+ * A put reserves its slot by one compare-and-swap of `PUTS` that fails when
+ * `CLOSED` is set or a bounded queue is full — so the closed check and the
+ * reservation are one step, and a put that returns normally was reserved
+ * before `close()` and is delivered. It reserves under the writer mutex,
+ * after staging its record, and publishes it (or posts it to the hub) before
+ * letting go. A get takes a record and counts `GETS += 1` under the reader
+ * mutex, so `GETS <= PUTS` always, and "closed and drained" (`CLOSED` and
+ * `qsize() == 0`) is exact. Unfinished tasks of a JoinableQueue are
+ * `PUTS − DONE`.
  *
  * Blocking, as in Python: `put` waits only while a bounded queue is full
- * (`block`/`timeout` apply to that), `get` only while no message has begun
- * (`block`/`timeout` apply to that, and to the consumer mutex, as Python's
- * read lock). A message that has begun is always completed; a message larger
- * than the ring streams through it in pieces while the reader reassembles it.
+ * (`block`/`timeout` apply to that), `get` only while no item is there
+ * (`block`/`timeout` apply to that, and to the reader mutex, as Python's
+ * read lock). A put never waits for room in the ring: a record that does not
+ * fit now goes to the hub, which writes it as readers make room (feeder.ts),
+ * so an unbounded `put` never blocks and never throws `QueueFull`, and one
+ * thread can put more than the ring holds and then get it all back. A
+ * message larger than a quarter of the ring travels in a slab (slab.ts).
  *
- * Buffering (Python's feeder thread): a put never waits for *bytes* for
- * long. A sync `put` streams its message into the ring, waiting for room
- * while the readers make progress; when the ring stays full for
- * {@link SPILL_AFTER_MS} without progress (or the producer mutex stays busy
- * that long), the rest of the message goes to a per-thread FIFO — the
- * *spill* — and put returns. A later put from that thread appends to the
- * spill while it is not empty (per-producer order). A `putAsync` that
- * cannot write at once joins the spill too and resolves when its message is
- * in the ring — or at once, with the message buffered, when the spill has
- * made no progress for {@link SPILL_AFTER_MS} — which gives backpressure
- * while someone reads, and never deadlocks a lone producer. The spill is
- * flushed on every put and get of this queue in that thread, by an async
- * flusher that waits on the ring and keeps the process alive until the spill
- * is empty (as Python keeps a process alive until its feeder has flushed),
- * and by `joinThread()` (Python's `join_thread()`), which blocks until it
- * is. So an unbounded `put` never blocks for long and never throws
- * `QueueFull`, and one thread can put more than the ring holds and then get
- * it all back. Caveat: a thread that blocks on something else forever with
- * data in its spill never flushes it (Python's feeder thread would) — and a
- * Pool worker's event loop is blocked between tasks (piscina's `atomics:
- * 'sync'`), so a task that may have buffered calls `joinThread()` before it
- * returns.
- *
- * A thread that dies holding a mutex: the Lock gives the mutex to another
- * thread. If the dead thread was between messages, nothing is lost. If it
- * died half-way through *reading* a message (`READER`, `READ_END` in the
- * ring), the next consumer discards the rest of that message and counts it
- * as taken (a warning reports the loss). If it died half-way through
- * *writing* one (`WRITER`, `WRITE_END`), the stream cannot be
- * resynchronised: the queue is marked broken, and every later call throws
- * `QueueClosedError` saying so. Messages still in a dead thread's spill are
- * lost, and `qsize()` keeps counting them.
+ * Threads that die (stream.ts: no record is ever half-written or half-read):
+ * - A producer that dies between reserving and publishing leaves
+ *   `PENDING_BY` set and the writer mutex held. The next thread to take the
+ *   mutex over (a producer, the hub, or a consumer or `qsize()` that finds
+ *   its holder dead) repairs: a `DIRECT` record whose `HEAD` was not
+ *   published has its reservation undone (that put never returned); for an
+ *   `AT_HUB` record the hub is asked whether the post arrived (feeder.ts).
+ *   Everything the dead producer put before is in the ring or at the hub,
+ *   and is delivered: nothing acknowledged is lost.
+ * - A consumer that dies mid-get: the record was either not consumed yet
+ *   (the next consumer gets it) or consumed (lost with the consumer, as an
+ *   item it had taken).
+ * - The hub holds records only while the ring is full. It lives as long as
+ *   the thread that started it: the main thread starts it when it makes a
+ *   queue, so it lives as long as the process. Started by a worker (a queue
+ *   made and used only among workers) it dies with that worker; its records
+ *   are then lost: the first thread to notice counts them as taken (so
+ *   `qsize()` does not count what can no longer arrive) and warns with
+ *   `ERR_COREPOOL_QUEUE_LOST`, saying how many.
  *
  * @module
  */
 
+import { isMainThread } from 'node:worker_threads';
 import { checkBoolean, checkOptions, describe, noOptions, positionalForm } from '../check.js';
 import { QueueClosedError, QueueEmpty, QueueFull } from '../errors.js';
 import { allocate, attach, SharedObject, type SharedState } from '../shared-object.js';
-import { LOCK_TAG, Lock } from '../sync/lock.js';
 import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { registerShareable } from '../transfer.js';
-import {
-  DEFERRED,
-  decodePayload,
-  encode,
-  KIND_SHARED,
-  type Outgoing,
-  own,
-  PARTIAL,
-  plainJson,
-  readHead,
-  readRecord,
-  readSmall,
-  takeDeferred,
-  wantsJson,
-  writeRecord,
-  writeSmall,
-  writeSome,
-} from './codec.js';
-import { adoptHubBlock, currentHubBlock, Hub, knownDead, unpackShared } from './oob.js';
+import { Deferred, encode, type Outgoing, plainJson, recordImage, wantsJson } from './codec.js';
+import { behind, type FeedTarget, feed, type Spill, spillOf, untilFed, verify } from './feeder.js';
+import { adoptHubBlock, currentHubBlock, type Hub, knownDead } from './oob.js';
 import {
   checkCapacity,
   DEFAULT_CAPACITY,
-  HEAD,
-  READ_END,
-  READER,
-  RING_HEADER_WORDS,
-  Ring,
+  type Ring,
   type RingHooks,
   runAsync,
   runSync,
   type Waiting,
-  WRITE_END,
-  WRITER,
   waitStep,
 } from './ring.js';
+import { initStream, NONE, RECEIVE_VALUE, STREAM_WORDS, Stream } from './stream.js';
 
 const LINE = 16;
 const MAXSIZE = 1;
 const CAPACITY = 2;
 const JOINABLE = 3;
-const FLAGS = 4;
-const BROKEN_BY = 5;
+const ID_THREAD = 4;
+const ID_SEQ = 5;
 /** @internal Putters asleep on a full queue (see the layout table). */
 export const PUTTERS_SLEEPING = 6;
 const PUT_WAKE = 7;
 const JOINERS_SLEEPING = 8;
+/** @internal Records the hub holds for the queue (see the layout table). */
+export const AT_HUB = 9;
 const PUTS = LINE;
+const PENDING_BY = LINE + 1;
+const PENDING_PUTS = LINE + 2;
+const PENDING_END = LINE + 3;
+const PENDING_MODE = LINE + 4;
 const GETS = 2 * LINE;
-const UNFINISHED = 3 * LINE;
-const PRODUCER_LOCK = 4 * LINE;
-const CONSUMER_LOCK = 5 * LINE;
-const RING = 6 * LINE;
-const HEADER_WORDS = RING + RING_HEADER_WORDS;
+const DONE = 3 * LINE;
+const STREAM = 4 * LINE;
+const HEADER_WORDS = STREAM + STREAM_WORDS;
 const DATA_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
 
-const CLOSED = 1;
-const BROKEN = 2;
+/** Bit 31 of `PUTS`. */
+const CLOSED = 0x80000000 | 0;
+/** The count bits of `PUTS`, `GETS` and `DONE`. */
+const COUNT = 0x7fffffff;
+/** `PENDING_MODE` of a record written into the ring, and of one posted to the hub. */
+const DIRECT = 1;
+const POSTED = 2;
 
 /** Type tag of a queue's memory. */
 export const QUEUE_TAG = 0x43505175; // 'CPQu'
 /** Largest `maxsize`. */
-const MAX_MAXSIZE = 0x7fffffff;
+const MAX_MAXSIZE = 0x3fffffff;
 /**
- * How long a put waits for room in the ring (or for the producer mutex)
- * without progress before it buffers the rest of its message in the spill.
+ * How long a `putAsync` whose item went to the hub waits for the hub to
+ * write it while the readers make no progress, before it resolves with the
+ * item buffered (backpressure while someone reads; never a deadlock).
  */
 export const SPILL_AFTER_MS = 50;
 
 const NO_WAIT = { blocking: false } as const;
-/** Set by Queue's static block: reads the private ring (see {@link queueRing}). */
-let ringOf: (q: Queue) => Ring;
+/** Set by Queue's static block: reads the private stream (see {@link queueRing}). */
+let streamOf: (q: Queue) => Stream;
 let wordsOf: (q: Queue) => Int32Array;
-const NONE: unique symbol = Symbol('none');
+let targetOf: (q: Queue) => FeedTarget;
+let haltPut: (q: Queue, item: unknown, at: Halt, viaHub: boolean) => void;
+
+/** Where {@link haltMidPut} stops a put. */
+type Halt = 'before-reserve' | 'reserved' | 'published';
+
+const ids = threadGlobal('corepool.queue.ids', () => ({ next: 0 }));
 
 /** Options of {@link Queue}. */
 export interface QueueOptions {
@@ -188,67 +174,6 @@ export interface GetOptions {
 export interface QueueState extends SharedState {
   /** The hub block (oob.ts). */
   readonly hub: SharedArrayBuffer;
-}
-
-/** A message in a spill. */
-interface Pending {
-  readonly out: Outgoing;
-  /** `putAsync`'s caller: settled when the message is in the ring, or buffered for good. */
-  settle: ((err?: unknown) => void) | undefined;
-}
-
-/** Messages a thread could not write yet, oldest first (see the module comment). */
-interface Spill {
-  items: Pending[];
-  /** Index of the oldest item in `items`. */
-  first: number;
-  /** Bytes of the oldest item already in the ring. */
-  written: number;
-  /** This thread holds the producer mutex, half-way through the oldest item (iff `written > 0`). */
-  holding: boolean;
-  /** The async flusher, while it runs. */
-  flushing: Promise<void> | undefined;
-  /** When the spill last moved bytes into the ring, or last became non-empty (`performance.now()`). */
-  progress: number;
-}
-
-const spills = threadGlobal('corepool.queue.spills', () => new WeakMap<SharedArrayBuffer, Map<number, Spill>>());
-
-/**
- * This thread's spills that hold messages, with how to pump each. A thread
- * blocked in any queue operation keeps flushing them all, polling every
- * {@link SPILL_POLL_MS} — so that `put` on one queue then a blocking `get`
- * on another (or `join()`) does not strand what the put buffered.
- */
-const active = threadGlobal('corepool.queue.activeSpills', () => new Map<Spill, () => boolean>());
-
-/** How often a blocked thread with buffered messages looks at the rings again. */
-const SPILL_POLL_MS = 5;
-
-/** Pumps every spill of this thread; true when any moved bytes. */
-function pumpAll(): boolean {
-  let progress = false;
-  for (const pump of [...active.values()]) if (pump()) progress = true;
-  return progress;
-}
-
-/** The longest sleep of a blocked thread: short while it has buffered messages to flush. */
-function sleepSlice(ms: number): number {
-  return active.size === 0 ? ms : Math.min(ms, SPILL_POLL_MS);
-}
-
-function spillOf(state: SharedState): Spill {
-  let byOffset = spills.get(state.buffer);
-  if (byOffset === undefined) {
-    byOffset = new Map();
-    spills.set(state.buffer, byOffset);
-  }
-  let spill = byOffset.get(state.byteOffset);
-  if (spill === undefined) {
-    spill = { items: [], first: 0, written: 0, holding: false, flushing: undefined, progress: 0 };
-    byOffset.set(state.byteOffset, spill);
-  }
-  return spill;
 }
 
 interface Wait {
@@ -306,24 +231,43 @@ function newState(maxsize: number, capacity: number, joinable: boolean): QueueSt
   words[MAXSIZE] = maxsize;
   words[CAPACITY] = capacity;
   words[JOINABLE] = joinable ? 1 : 0;
-  words[PRODUCER_LOCK] = LOCK_TAG;
-  words[CONSUMER_LOCK] = LOCK_TAG;
+  words[ID_THREAD] = threadToken;
+  words[ID_SEQ] = ++ids.next;
+  initStream(words, STREAM);
   // The header is published to other threads by whatever carries the queue there (postMessage orders it).
-  Atomics.store(words, FLAGS, 0);
+  Atomics.store(words, PUTS, 0);
   return { ...base, hub: currentHubBlock() };
 }
+
+/** `PUTS` (or `GETS`, `DONE`) plus one, keeping the `CLOSED` bit. */
+function plusOne(word: number): number {
+  return (word & CLOSED) | ((word + 1) & COUNT);
+}
+
+/** Items between two counts (mod 2^31); a "negative" difference (a race of a lost-count repair) reads 0. */
+function between(later: number, earlier: number): number {
+  const d = ((later & COUNT) - (earlier & COUNT)) & COUNT;
+  return d > 0x3fffffff ? 0 : d;
+}
+
+/** What a put's critical section found. */
+const WROTE = 0;
+const AGAIN = 1;
+const FULL = 2;
+const CLOSED_NOW = 3;
+const NEED_HUB = 4;
 
 /**
  * A multi-producer, multi-consumer FIFO queue in shared memory usable from
  * any thread — Python's `multiprocessing.Queue`. Items are any
- * structured-cloneable value of any size (a message larger than the ring
- * streams through it), with fast paths for numbers, strings, typed arrays
- * and small plain objects; shared objects inside items (a `Lock`, another
- * `Queue`, a `SharedArray`…) arrive working.
+ * structured-cloneable value of any size, with fast paths for numbers,
+ * strings, typed arrays and small plain objects; shared objects inside items
+ * (a `Lock`, another `Queue`, a `SharedArray`…) arrive working.
  *
  * `put`/`get` block the calling thread (`Atomics.wait`; for workers and
- * scripts), `putAsync`/`getAsync` never block the event loop. See the module
- * comment for buffering and for what happens when a thread dies mid-message.
+ * scripts), `putAsync`/`getAsync` never block the event loop. A put that
+ * returns is delivered, whatever the putting thread does next (see the
+ * module comment for what happens when threads die).
  *
  * @example
  * ```ts
@@ -339,23 +283,14 @@ function newState(maxsize: number, capacity: number, joinable: boolean): QueueSt
  */
 export class Queue<T = unknown> extends SharedObject<QueueState> {
   readonly #words: Int32Array;
+  readonly #stream: Stream;
   readonly #ring: Ring;
-  readonly #producer: Lock;
-  readonly #consumer: Lock;
   readonly #registry: Int32Array;
   readonly #maxsize: number;
-  readonly #joinable: boolean;
+  readonly #key: string;
   readonly #spill: Spill;
-  #hubHandle: Hub | undefined;
-  readonly #size = { n: 0 };
-  /** Waiting for a message to begin: stop when closed and drained, flush our spill before sleeping. */
-  readonly #startHooks: RingHooks;
-  /** Waiting inside a message: detect a dead writer. */
-  readonly #midHooks: RingHooks;
-  /** A put waiting for room. */
-  readonly #writeHooks: RingHooks;
-  /** `#pump` bound to this instance, for {@link active}. */
-  readonly #pumpBound: () => boolean;
+  /** Waiting for an item: stop when closed and drained; wake now and then while items may be stranded. */
+  readonly #getHooks: RingHooks;
 
   /**
    * A new empty queue in fresh shared memory, or (with `state`) the queue
@@ -386,40 +321,21 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     adoptHubBlock(state.hub);
     this.#words = words;
     this.#registry = adoptRegistry(state.registry);
-    const lockState = (word: number): SharedState => ({
-      buffer: state.buffer,
-      byteOffset: state.byteOffset + word * Int32Array.BYTES_PER_ELEMENT,
-      registry: state.registry,
-    });
-    this.#producer = new Lock(lockState(PRODUCER_LOCK));
-    this.#consumer = new Lock(lockState(CONSUMER_LOCK));
-    this.#ring = new Ring(
-      state.buffer,
-      state.byteOffset + RING * Int32Array.BYTES_PER_ELEMENT,
-      state.byteOffset + DATA_BYTES,
-      capacity,
-    );
+    this.#stream = new Stream(state, STREAM, DATA_BYTES, capacity, undefined);
+    this.#ring = this.#stream.ring;
     this.#maxsize = Atomics.load(words, MAXSIZE);
-    this.#joinable = Atomics.load(words, JOINABLE) === 1;
-    this.#spill = spillOf(state);
-    this.#startHooks = {
-      stop: () => (Atomics.load(this.#words, FLAGS) & BROKEN) !== 0 || this.#drainedAndClosed(),
-      beforeSleep: pumpAll,
+    this.#key = `${Atomics.load(words, ID_THREAD)}.${Atomics.load(words, ID_SEQ)}`;
+    this.#spill = spillOf(this.#key);
+    const self = this;
+    this.#getHooks = {
+      stop: () => this.#drainedAndClosed(),
+      check: () => this.#settleDead(),
       get sliceMs() {
-        return active.size === 0 ? undefined : SPILL_POLL_MS;
+        return self.#itemsOutside() ? OWNER_CHECK_MS : undefined;
       },
     };
-    this.#midHooks = {
-      beforeSleep: pumpAll,
-      check: () => this.#checkWriter(),
-      get sliceMs() {
-        return sleepSlice(OWNER_CHECK_MS);
-      },
-    };
-    this.#pumpBound = () => this.#pump();
-    this.#writeHooks = {
-      stop: () => (Atomics.load(this.#words, FLAGS) & BROKEN) !== 0,
-    };
+    // The hub should live as long as the process: the main thread starts it (in the background).
+    if (isMainThread) this.#stream.hub().startSoon();
   }
 
   /**
@@ -455,13 +371,14 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * ```
    */
   get closed(): boolean {
-    return (Atomics.load(this.#words, FLAGS) & CLOSED) !== 0;
+    return (Atomics.load(this.#words, PUTS) & CLOSED) !== 0;
   }
 
   /**
    * Puts `item` at the end of the queue. Blocks this thread while a bounded
    * queue is full (`block: false` throws at once, `timeout` bounds the
-   * wait); never blocks on an unbounded queue.
+   * wait); never blocks on an unbounded queue. Once it returns, the item is
+   * delivered, whatever this thread does next.
    *
    * @example
    * ```ts
@@ -469,7 +386,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * q.put(bytes, { timeout: 100 }); // QueueFull after 100 ms if still full
    * ```
    * @throws {QueueFull} when a bounded queue stays full.
-   * @throws {QueueClosedError} after `close()`, or when the queue is broken.
+   * @throws {QueueClosedError} after `close()`.
    * @throws {DataCloneError} naming the part of `item` that cannot cross threads.
    * @throws {TypeError} before any waiting, on an unknown option (`options.blok is not a Queue.put()
    *   option`), options that are not an object (Python's `put(item, false)` included: write
@@ -479,12 +396,16 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   put(item: T, options?: PutOptions, none?: never): void {
     const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.put');
     if (this.#putFast(item)) return;
-    runSync(this.#commit(runSync(this.#reserve(item, wait))));
+    runSync(this.#put(item, wait));
   }
 
   /**
    * `put` without blocking the event loop: waits for a free slot with
-   * `Atomics.waitAsync`, keeping the process alive meanwhile.
+   * `Atomics.waitAsync`, keeping the process alive meanwhile. When the
+   * item had to go to the hub (the ring was full), it resolves once the hub
+   * has written it — or once the readers have made no progress for
+   * {@link SPILL_AFTER_MS}, with the item buffered: backpressure while
+   * someone reads, never a deadlock for a thread that reads later.
    *
    * @example
    * ```ts
@@ -497,7 +418,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   async putAsync(item: T, options?: PutOptions, none?: never): Promise<void> {
     const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.putAsync');
     if (this.#putFast(item)) return;
-    await this.#commitAsync(await runAsync(this.#reserve(item, wait)));
+    const seq = await runAsync(this.#put(item, wait));
+    if (seq > 0) await runAsync(untilFed(this.#spill, seq, SPILL_AFTER_MS, this.#stream.hub()));
   }
 
   /**
@@ -513,7 +435,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   putNowait(item: T, none?: never): void {
     if (none !== undefined) noOptions([none], 'Queue.putNowait()');
     if (this.#putFast(item)) return;
-    runSync(this.#commit(runSync(this.#reserve(item, DONT_BLOCK))));
+    runSync(this.#put(item, DONT_BLOCK));
   }
 
   /**
@@ -527,7 +449,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * const maybe = q.get({ timeout: 50 }); // QueueEmpty after 50 ms
    * ```
    * @throws {QueueEmpty} when no item came in time.
-   * @throws {QueueClosedError} when the queue is closed and drained, or broken.
+   * @throws {QueueClosedError} when the queue is closed and drained.
    * @throws {TypeError} before any waiting, on an unknown option (`options.blok is not a Queue.get()
    *   option`), options that are not an object (Python's `get(false)` included: write
    *   `{ block: false }`), a non-boolean `block`, a non-number `timeout` or a further argument.
@@ -537,7 +459,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.get');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(wait)) as T;
-    if (v === DEFERRED) return this.#finishDeferred(false) as T;
+    if (v instanceof Deferred) return this.#stream.finishValue(v, false) as T;
     return v as T;
   }
 
@@ -556,7 +478,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.getAsync');
     const v = this.#getFast();
     if (v === NONE) return (await runAsync(this.#get(wait))) as T;
-    if (v === DEFERRED) return (await this.#finishDeferred(true)) as T;
+    if (v instanceof Deferred) return (await this.#stream.finishValue(v, true)) as T;
     return v as T;
   }
 
@@ -574,13 +496,15 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     if (none !== undefined) noOptions([none], 'Queue.getNowait()');
     const v = this.#getFast();
     if (v === NONE) return runSync(this.#get(DONT_BLOCK)) as T;
-    if (v === DEFERRED) return this.#finishDeferred(false) as T;
+    if (v instanceof Deferred) return this.#stream.finishValue(v, false) as T;
     return v as T;
   }
 
   /**
-   * Items put and not yet taken (including items still buffered by a
-   * producer thread, as Python counts them).
+   * Items put and not yet taken, including items the hub still holds for
+   * the ring (as Python counts its feeder's buffer). Never counts an item
+   * that can no longer arrive: a put whose thread died before it returned,
+   * or items lost with a dead hub (see the module comment).
    *
    * @example
    * ```ts
@@ -588,7 +512,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    * ```
    */
   qsize(): number {
-    return Math.max(0, (Atomics.load(this.#words, PUTS) - Atomics.load(this.#words, GETS)) | 0);
+    if (this.#itemsOutside()) this.#settleDead();
+    return this.#count();
   }
 
   /**
@@ -618,8 +543,9 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   /**
    * Closes the queue for every thread: later puts throw
    * `QueueClosedError`; gets return what is left, then throw it; waiting
-   * getters and putters wake up. Items already put (even still buffered) are
-   * delivered. Idempotent.
+   * getters and putters wake up. Every put that returned before (or that
+   * was reserving at that instant and then returns) is delivered.
+   * Idempotent.
    *
    * @example
    * ```ts
@@ -630,8 +556,43 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    */
   close(...none: never[]): void {
     noOptions(none, 'Queue.close()');
-    Atomics.or(this.#words, FLAGS, CLOSED);
+    Atomics.or(this.#words, PUTS, CLOSED);
     this.#wakeEveryone();
+  }
+
+  /**
+   * Blocks until every item this thread put on this queue is in the ring,
+   * none left at the hub (Python's `join_thread()`). Never needed for
+   * delivery (the hub delivers what it holds); useful to know the items are
+   * in the queue's memory. Blocks for good when nobody reads and the ring
+   * cannot take them all.
+   *
+   * @example
+   * ```ts
+   * for (const r of results) q.put(r);
+   * q.joinThread(); // every result is in the queue's memory now
+   * ```
+   * @throws {TypeError} when given an argument (it takes no options).
+   */
+  joinThread(...none: never[]): void {
+    noOptions(none, 'Queue.joinThread()');
+    runSync(untilFed(this.#spill, this.#spill.posted, undefined, this.#stream.hub()));
+    this.#settleDead();
+  }
+
+  /**
+   * `joinThread()` without blocking the event loop.
+   *
+   * @example
+   * ```ts
+   * await q.joinThreadAsync();
+   * ```
+   * @throws {TypeError} (as a rejection) when given an argument (it takes no options).
+   */
+  async joinThreadAsync(...none: never[]): Promise<void> {
+    noOptions(none, 'Queue.joinThreadAsync()');
+    await runAsync(untilFed(this.#spill, this.#spill.posted, undefined, this.#stream.hub()));
+    this.#settleDead();
   }
 
   /**
@@ -649,7 +610,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       try {
         item = await this.getAsync();
       } catch (err) {
-        if (err instanceof QueueClosedError && (Atomics.load(this.#words, FLAGS) & BROKEN) === 0) return;
+        if (err instanceof QueueClosedError) return;
         throw err;
       }
       yield item;
@@ -666,10 +627,11 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   protected taskDoneImpl(): void {
     const words = this.#words;
     for (;;) {
-      const u = Atomics.load(words, UNFINISHED);
-      if (u <= 0) throw new RangeError('task_done() called too many times');
-      if (Atomics.compareExchange(words, UNFINISHED, u, u - 1) === u) {
-        if (u === 1 && Atomics.load(words, JOINERS_SLEEPING) !== 0) Atomics.notify(words, UNFINISHED);
+      const done = Atomics.load(words, DONE);
+      const left = between(Atomics.load(words, PUTS), done);
+      if (left <= 0) throw new RangeError('task_done() called too many times');
+      if (Atomics.compareExchange(words, DONE, done, plusOne(done)) === done) {
+        if (left === 1 && Atomics.load(words, JOINERS_SLEEPING) !== 0) Atomics.notify(words, DONE);
         return;
       }
     }
@@ -679,13 +641,13 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   protected *joinImpl(): Waiting<void> {
     const words = this.#words;
     for (;;) {
-      if (Atomics.load(words, UNFINISHED) === 0) return;
-      if (pumpAll()) continue;
+      this.#settleDead();
+      const done = Atomics.load(words, DONE);
+      if (between(Atomics.load(words, PUTS), done) === 0) return;
       Atomics.add(words, JOINERS_SLEEPING, 1);
       try {
-        const u = Atomics.load(words, UNFINISHED);
-        if (u === 0) return;
-        yield waitStep(words, UNFINISHED, u, sleepSlice(Number.POSITIVE_INFINITY));
+        if (between(Atomics.load(words, PUTS), done) === 0) return;
+        yield waitStep(words, DONE, done, this.#itemsOutside() ? OWNER_CHECK_MS : Number.POSITIVE_INFINITY);
       } finally {
         Atomics.sub(words, JOINERS_SLEEPING, 1);
       }
@@ -694,367 +656,92 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
 
   // ---- internals ----
 
-  #hub(): Hub {
-    this.#hubHandle ??= Hub.of(this.state.hub, this.#registry);
-    return this.#hubHandle;
+  #count(): number {
+    return between(Atomics.load(this.#words, PUTS), Atomics.load(this.#words, GETS));
   }
 
   #drainedAndClosed(): boolean {
-    return (Atomics.load(this.#words, FLAGS) & CLOSED) !== 0 && this.qsize() === 0;
+    return this.closed && this.qsize() === 0;
+  }
+
+  /** Items may be counted that are not in the ring: a put in progress (maybe of a dead thread), or held by the hub. */
+  #itemsOutside(): boolean {
+    return Atomics.load(this.#words, PENDING_BY) !== 0 || Atomics.load(this.#words, AT_HUB) > 0;
   }
 
   #wakeEveryone(): void {
     Atomics.add(this.#words, PUT_WAKE, 1);
     Atomics.notify(this.#words, PUT_WAKE);
-    this.#ring.wakeAll();
+    if (Atomics.load(this.#words, JOINERS_SLEEPING) !== 0) Atomics.notify(this.#words, DONE);
+    this.#stream.wakeAll();
   }
 
-  #brokenError(): QueueClosedError {
-    const by = Atomics.load(this.#words, BROKEN_BY) - 1;
-    return new QueueClosedError(
-      `the queue is broken: thread ${by} died in the middle of writing a message, which cannot be recovered; create a new queue`,
-    );
-  }
-
-  #markBroken(deadToken: number): never {
-    if ((Atomics.or(this.#words, FLAGS, BROKEN) & BROKEN) === 0) Atomics.store(this.#words, BROKEN_BY, deadToken);
-    this.#wakeEveryone();
-    throw this.#brokenError();
-  }
-
-  /** Throws when the queue is closed (for puts) or broken. */
-  #checkOpen(): void {
-    const flags = Atomics.load(this.#words, FLAGS);
-    if (flags === 0) return;
-    if ((flags & BROKEN) !== 0) throw this.#brokenError();
-    throw new QueueClosedError('put() on a closed queue');
-  }
-
-  /** Mid-message check: the writer of the message being read is dead, or the queue broke. */
-  #checkWriter(): void {
-    if ((Atomics.load(this.#words, FLAGS) & BROKEN) !== 0) throw this.#brokenError();
-    const writer = Atomics.load(this.#ring.words, WRITER);
-    if (writer !== 0 && writer !== threadToken && knownDead(this.#registry, writer)) this.#markBroken(writer);
-  }
-
-  /** After taking the producer mutex: a previous holder that died mid-message broke the stream. */
-  #tookProducer(): void {
-    const rw = this.#ring.words;
-    const writer = Atomics.load(rw, WRITER);
-    if (writer !== 0) {
-      if (Atomics.load(rw, HEAD) !== Atomics.load(rw, WRITE_END)) {
-        this.#producer.release();
-        this.#markBroken(writer);
+  /**
+   * Repairs what dead threads left: a producer that died holding the writer
+   * mutex mid-put, and records lost with a dead hub (see the module comment).
+   */
+  #settleDead(): void {
+    const stream = this.#stream;
+    const owner = stream.writerOwner();
+    if (owner !== 0 && owner !== threadToken && knownDead(this.#registry, owner) && stream.tryWriter()) {
+      try {
+        if (stream.writer.recovered) this.#recover();
+      } finally {
+        stream.leaveWriter();
       }
-      Atomics.store(rw, WRITER, 0); // its writer finished the message, then died before clearing this
     }
-    if ((Atomics.load(this.#words, FLAGS) & BROKEN) !== 0) {
-      this.#producer.release();
-      throw this.#brokenError();
+    const words = this.#words;
+    if (Atomics.load(words, AT_HUB) > 0 && this.#hub().dead()) {
+      const lost = Atomics.exchange(words, AT_HUB, 0);
+      if (lost > 0) {
+        Atomics.add(words, GETS, lost);
+        this.#wakeEveryone();
+        process.emitWarning(
+          `a Queue lost ${lost} buffered item(s): the hub thread that held them exited (it dies with the thread ` +
+            'that started it; make the first queue on the main thread to keep it alive)',
+          { type: 'CorepoolWarning', code: 'ERR_COREPOOL_QUEUE_LOST' },
+        );
+      }
     }
   }
 
-  #reserveSlot(): boolean {
+  /**
+   * Under the writer mutex, taken over from a dead holder: undoes its
+   * pending put unless its record is in the ring or at the hub (`arrived`:
+   * the hub's own answer, when the hub is the one repairing).
+   */
+  #recover(arrived?: (t: number, n: number) => boolean): void {
     const words = this.#words;
-    if (this.#maxsize === 0) {
-      Atomics.add(words, PUTS, 1);
-      return true;
+    const by = Atomics.load(words, PENDING_BY);
+    if (by === 0) return;
+    const reserved = (Atomics.load(words, PUTS) & COUNT) !== (words[PENDING_PUTS] as number);
+    if (reserved) {
+      if (words[PENDING_MODE] === DIRECT) {
+        if (this.#ring.head() !== words[PENDING_END]) this.#unreserve();
+      } else {
+        const n = words[PENDING_END] as number;
+        if (!(arrived === undefined ? verify(this.#hub(), this.#key, by, n) : arrived(by, n))) this.#unreserve();
+      }
     }
+    Atomics.store(words, PENDING_BY, 0);
+  }
+
+  /** Under the writer mutex: undoes a reservation whose item will never be in the queue. */
+  #unreserve(): void {
+    const words = this.#words;
     for (;;) {
       const puts = Atomics.load(words, PUTS);
-      const gets = Atomics.load(words, GETS);
-      if (((puts - gets) | 0) >= this.#maxsize) return false;
-      if (Atomics.compareExchange(words, PUTS, puts, (puts + 1) | 0) === puts) return true;
+      const less = (puts & CLOSED) | ((puts - 1) & COUNT);
+      if (Atomics.compareExchange(words, PUTS, puts, less) === puts) break;
     }
-  }
-
-  /** Undoes a reservation whose message could not be sent. */
-  #unreserve(): void {
-    Atomics.sub(this.#words, PUTS, 1);
-    if (this.#joinable) Atomics.sub(this.#words, UNFINISHED, 1);
     this.#wakeEveryone();
   }
 
-  /** The whole put when nothing has to wait; false when the slow path must run. */
-  #putFast(item: unknown): boolean {
-    if (Atomics.load(this.#words, FLAGS) !== 0 || this.#spill.items.length !== 0) return false;
-    // Plain data is stringified before the mutex is taken: it keeps the critical section short, and
-    // a throwing getter cannot leave the mutex held.
-    let json: string | undefined;
-    if (wantsJson(item)) {
-      json = plainJson(item);
-      if (json === undefined) return false;
-    }
-    if (!this.#producer.acquire(NO_WAIT)) return false;
-    const ring = this.#ring;
-    if (Atomics.load(ring.words, WRITER) !== 0) {
-      this.#producer.release();
-      return false;
-    }
-    const head = ring.head();
-    const n = writeSmall(ring, head, item, json);
-    if (n === 0 || !this.#reserveSlot()) {
-      this.#producer.release();
-      return false;
-    }
-    if (this.#joinable) Atomics.add(this.#words, UNFINISHED, 1);
-    ring.publish(head + n);
-    this.#producer.release();
-    return true;
+  #hub(): Hub {
+    return this.#stream.hub();
   }
 
-  /** Checks, encodes, reserves a slot (waiting as `wait` says) and registers shared buffers: all but the writing. */
-  *#reserve(item: unknown, wait: Wait): Waiting<Outgoing> {
-    this.#checkOpen();
-    const out = encode(item, 'item');
-    const words = this.#words;
-    if (!this.#reserveSlot()) {
-      const end = wait.block ? deadline(wait.timeout) : 0;
-      for (;;) {
-        this.#checkOpen();
-        if (this.#reserveSlot()) break;
-        const left = remaining(end);
-        if (left === 0) throw new QueueFull(`the queue is full (maxsize ${this.#maxsize})`);
-        if (pumpAll()) continue;
-        Atomics.add(words, PUTTERS_SLEEPING, 1);
-        try {
-          const seen = Atomics.load(words, PUT_WAKE);
-          if (this.qsize() < this.#maxsize || Atomics.load(words, FLAGS) !== 0) continue;
-          yield waitStep(words, PUT_WAKE, seen, sleepSlice(left));
-        } finally {
-          Atomics.sub(words, PUTTERS_SLEEPING, 1);
-        }
-      }
-    }
-    if (this.#joinable) Atomics.add(words, UNFINISHED, 1);
-    if (out.shared !== undefined) {
-      try {
-        yield* this.#hub().register(out.shared);
-      } catch (err) {
-        this.#unreserve();
-        throw err;
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Sync put: writes a reserved message now (streaming it, waiting for room
-   * while the readers make progress), or buffers (the rest of) it in this
-   * thread's spill.
-   */
-  *#commit(out: Outgoing): Waiting<void> {
-    const spill = this.#spill;
-    if (spill.first < spill.items.length) this.#pump();
-    if (spill.first === spill.items.length) {
-      let have = this.#producer.acquire(NO_WAIT);
-      if (!have) have = (yield { lock: this.#producer, timeout: SPILL_AFTER_MS }) as boolean;
-      if (have) {
-        this.#tookProducer();
-        let written: number;
-        try {
-          written = yield* writeRecord(this.#ring, out, 0, threadToken, SPILL_AFTER_MS, this.#writeHooks);
-        } catch (err) {
-          this.#producer.release();
-          throw err;
-        }
-        if (written === out.total) {
-          this.#producer.release();
-          return;
-        }
-        if (written === 0) {
-          this.#producer.release();
-        } else {
-          spill.written = written;
-          spill.holding = true;
-        }
-      }
-    }
-    if (spill.first === spill.items.length) spill.progress = performance.now();
-    spill.items.push({ out: own(out), settle: undefined });
-    active.set(spill, this.#pumpBound);
-    this.#flushLater();
-  }
-
-  /**
-   * Async put: the message joins this thread's spill (so that it keeps its
-   * place among this thread's messages) and the promise settles once it is
-   * in the ring — or, when the readers make no progress for
-   * {@link SPILL_AFTER_MS}, once it is buffered for good.
-   */
-  #commitAsync(out: Outgoing): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const settle = (err?: unknown): void => (err === undefined ? resolve() : reject(err));
-      const spill = this.#spill;
-      if (spill.first === spill.items.length) spill.progress = performance.now();
-      spill.items.push({ out, settle });
-      active.set(spill, this.#pumpBound);
-      this.#pump();
-      // A spill that has been stuck for a while takes this message at once, as a sync put would.
-      this.#settleStale();
-      this.#flushLater();
-    });
-  }
-
-  /**
-   * Flushes this thread's spill as far as the ring allows, without waiting.
-   * True when it wrote something.
-   */
-  #pump(): boolean {
-    const spill = this.#spill;
-    let progress = false;
-    try {
-      while (spill.first < spill.items.length) {
-        if ((Atomics.load(this.#words, FLAGS) & BROKEN) !== 0) throw this.#brokenError();
-        if (!spill.holding) {
-          if (!this.#producer.acquire(NO_WAIT)) break;
-          this.#tookProducer();
-          spill.holding = true;
-        }
-        const pending = spill.items[spill.first] as Pending;
-        const before = spill.written;
-        spill.written = writeSome(this.#ring, pending.out, before, threadToken);
-        if (spill.written > before) progress = true;
-        if (spill.written === pending.out.total) {
-          spill.items[spill.first++] = undefined as never;
-          spill.written = 0;
-          spill.holding = false;
-          this.#producer.release();
-          pending.settle?.();
-          continue;
-        }
-        if (spill.written === 0) {
-          spill.holding = false;
-          this.#producer.release();
-        }
-        break;
-      }
-    } catch (err) {
-      this.#dropSpill(err);
-      return false;
-    }
-    if (progress) spill.progress = performance.now();
-    if (spill.first === spill.items.length) {
-      spill.items = [];
-      spill.first = 0;
-      active.delete(spill);
-    } else if (spill.first > 1024 && spill.first * 2 > spill.items.length) {
-      spill.items = spill.items.slice(spill.first);
-      spill.first = 0;
-    }
-    return progress;
-  }
-
-  /** Forgets this thread's spill (the queue broke): its async putters are rejected with `err`. */
-  #dropSpill(err: unknown): void {
-    const spill = this.#spill;
-    if (spill.holding) this.#producer.release();
-    const items = spill.items.slice(spill.first);
-    spill.items = [];
-    spill.first = 0;
-    active.delete(spill);
-    spill.written = 0;
-    spill.holding = false;
-    const silent = items.filter((p) => p.settle === undefined).length;
-    for (const p of items) p.settle?.(err);
-    if (silent > 0) {
-      process.emitWarning(`a Queue lost ${silent} buffered message(s): ${(err as Error).message}`, {
-        type: 'CorepoolWarning',
-        code: 'ERR_COREPOOL_QUEUE_LOST',
-      });
-    }
-  }
-
-  /**
-   * Lets go of the async putters once the spill made no progress for
-   * {@link SPILL_AFTER_MS}: their messages stay buffered (owned now).
-   */
-  #settleStale(): void {
-    const spill = this.#spill;
-    const now = performance.now();
-    for (let i = spill.first; i < spill.items.length; i++) {
-      const p = spill.items[i] as Pending;
-      if (p.settle !== undefined && now - spill.progress >= SPILL_AFTER_MS) {
-        own(p.out);
-        const settle = p.settle;
-        p.settle = undefined;
-        settle();
-      }
-    }
-  }
-
-  /** Flushes this thread's spill completely, waiting for room or for the producer mutex. */
-  *#flushAll(): Waiting<void> {
-    const spill = this.#spill;
-    const ring = this.#ring;
-    while (spill.first < spill.items.length) {
-      if (this.#pump()) continue;
-      this.#settleStale();
-      if (spill.first >= spill.items.length) break;
-      if (spill.holding) {
-        const out = (spill.items[spill.first] as Pending).out;
-        const want = Math.max(8, Math.min(out.total - spill.written, ring.capacity >>> 2));
-        yield* ring.untilWritable(want, deadline(OWNER_CHECK_MS), this.#writeHooks);
-      } else if ((yield { lock: this.#producer, timeout: OWNER_CHECK_MS }) as boolean) {
-        if (spill.first < spill.items.length && !spill.holding) {
-          this.#tookProducer();
-          spill.holding = true;
-        } else {
-          this.#producer.release(); // a put or get of this thread flushed it meanwhile
-        }
-      }
-    }
-  }
-
-  /** Starts the async flusher of this thread's spill unless it runs. */
-  #flushLater(): void {
-    const spill = this.#spill;
-    if (spill.flushing !== undefined || spill.first === spill.items.length) return;
-    spill.flushing = runAsync(this.#flushAll())
-      .catch((err: unknown) => this.#dropSpill(err))
-      .finally(() => {
-        spill.flushing = undefined;
-        this.#flushLater();
-      });
-  }
-
-  /**
-   * Blocks until everything this thread put on this queue is in the ring
-   * (Python's `join_thread()`): what a worker calls before it hands control
-   * to something that blocks its event loop. Blocks for good when nobody
-   * reads and the ring cannot take it all.
-   *
-   * @example
-   * ```ts
-   * for (const r of results) q.put(r);
-   * q.joinThread(); // every result is in the queue's memory now
-   * ```
-   * @throws {QueueClosedError} when the queue is broken.
-   * @throws {TypeError} when given an argument (it takes no options).
-   */
-  joinThread(...none: never[]): void {
-    noOptions(none, 'Queue.joinThread()');
-    runSync(this.#flushAll());
-    if (this.#spill.first < this.#spill.items.length) throw this.#brokenError();
-  }
-
-  /**
-   * `joinThread()` without blocking the event loop.
-   *
-   * @example
-   * ```ts
-   * await q.joinThreadAsync();
-   * ```
-   * @throws {QueueClosedError} (as a rejection) when the queue is broken.
-   * @throws {TypeError} (as a rejection) when given an argument (it takes no options).
-   */
-  async joinThreadAsync(...none: never[]): Promise<void> {
-    noOptions(none, 'Queue.joinThreadAsync()');
-    await runAsync(this.#flushAll());
-    if (this.#spill.first < this.#spill.items.length) throw this.#brokenError();
-  }
-
-  /** After a get: count it and wake putters waiting for a slot. Called inside the consumer mutex. */
+  /** After a get: count it and wake putters waiting for a slot. Called inside the reader mutex. */
   #tookOne(): void {
     Atomics.add(this.#words, GETS, 1);
     if (this.#maxsize !== 0 && Atomics.load(this.#words, PUTTERS_SLEEPING) !== 0) {
@@ -1063,143 +750,181 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     }
   }
 
-  /** The whole get when a complete record is there and nothing has to wait; NONE otherwise. */
-  #getFast(): unknown {
-    if (active.size !== 0) pumpAll();
-    const consumer = this.#consumer;
-    if (!consumer.acquire(NO_WAIT)) return NONE;
-    const ring = this.#ring;
-    const tail = ring.tail();
-    const avail = ring.readable(tail, 8);
-    if (avail < 8 || Atomics.load(ring.words, READER) !== 0) {
-      consumer.release();
-      return NONE;
+  /**
+   * Under the writer mutex, with record `n` bytes staged (0: none, it goes to
+   * the hub): reserves the slot (one CAS that fails when closed or full),
+   * publishes or posts, and clears the pending marks.
+   */
+  #commit(n: number, out: Outgoing | undefined, halt?: Halt): number {
+    const words = this.#words;
+    const puts = Atomics.load(words, PUTS);
+    if ((puts & CLOSED) !== 0) return CLOSED_NOW;
+    if (this.#maxsize !== 0 && between(puts, Atomics.load(words, GETS)) >= this.#maxsize) return FULL;
+    words[PENDING_PUTS] = puts & COUNT;
+    words[PENDING_MODE] = n > 0 ? DIRECT : POSTED;
+    words[PENDING_END] = n > 0 ? this.#stream.stagedEnd(n) : this.#spill.posted + 1;
+    Atomics.store(words, PENDING_BY, threadToken);
+    if (halt === 'before-reserve') return WROTE;
+    if (Atomics.compareExchange(words, PUTS, puts, plusOne(puts)) !== puts) {
+      Atomics.store(words, PENDING_BY, 0);
+      return AGAIN;
     }
-    let v: unknown;
+    if (halt === 'reserved') return WROTE;
+    if (n > 0) this.#stream.publish(n);
+    else feed(this.#hub(), this.#key, this.state, this.#spill, recordImage(out as Outgoing));
+    if (halt === 'published') return WROTE;
+    Atomics.store(words, PENDING_BY, 0);
+    return WROTE;
+  }
+
+  /** The whole put when nothing has to wait and the record is small; false when the slow path must run. */
+  #putFast(item: unknown): boolean {
+    if (behind(this.#spill)) return false;
+    // Plain data is stringified before the mutex is taken: it keeps the critical section short, and
+    // a throwing getter cannot leave the mutex held.
+    let json: string | undefined;
+    if (wantsJson(item)) {
+      json = plainJson(item);
+      if (json === undefined) return false;
+    }
+    const stream = this.#stream;
+    if (!stream.writer.acquire(NO_WAIT)) return false;
+    let r = AGAIN;
     try {
-      v = readSmall(ring, tail, avail, this.#size);
+      // A Lock acquire without waiting still takes the mutex over from a dead holder.
+      if (stream.writer.recovered) this.#recover();
+      const n = stream.stageSmall(item, json);
+      if (n > 0) r = this.#commit(n, undefined);
+    } finally {
+      stream.leaveWriter();
+    }
+    return r === WROTE;
+  }
+
+  /**
+   * The put: encodes, registers shared buffers with the hub, frames a large
+   * message into a slab, then waits for a slot (bounded queues) and commits
+   * under the writer mutex. Returns the record's number at the hub when it
+   * went there, else 0.
+   */
+  *#put(item: unknown, wait: Wait): Waiting<number> {
+    if (this.closed) throw new QueueClosedError('put() on a closed queue');
+    const stream = this.#stream;
+    const out = encode(item, 'item');
+    if (out.shared !== undefined) yield* this.#hub().register(out.shared);
+    try {
+      const record = yield* stream.frame(out);
+      const end = wait.block ? deadline(wait.timeout) : 0;
+      for (;;) {
+        if (this.#maxsize !== 0 && this.#count() >= this.#maxsize) yield* this.#untilSlot(end);
+        yield* stream.enterWriter(Number.POSITIVE_INFINITY);
+        let r: number;
+        let seq = 0;
+        try {
+          if (stream.writer.recovered) this.#recover();
+          const n = behind(this.#spill) ? 0 : stream.stage(record);
+          const hub = this.#hub();
+          if (n === 0 && (!hub.running() || hub.dead())) {
+            r = NEED_HUB;
+          } else {
+            r = this.#commit(n, record);
+            if (n === 0) seq = this.#spill.posted;
+          }
+        } finally {
+          stream.leaveWriter();
+        }
+        if (r === WROTE) return seq;
+        if (r === CLOSED_NOW) throw new QueueClosedError('put() on a closed queue');
+        if (r === NEED_HUB) yield* this.#hub().ensure();
+      }
     } catch (err) {
-      consumer.release();
+      // The hub holds the message's shared buffers for a reader that will never come.
+      if (out.shared !== undefined && this.#hub().running()) this.#hub().post({ d: out.shared.ids });
       throw err;
     }
-    if (v === PARTIAL) {
-      consumer.release();
-      return NONE;
+  }
+
+  /** Waits until a bounded queue has a free slot, `end` passes (QueueFull) or it is closed (QueueClosedError). */
+  *#untilSlot(end: number): Waiting<void> {
+    const words = this.#words;
+    for (;;) {
+      if (this.closed) throw new QueueClosedError('put() on a closed queue');
+      if (this.#count() < this.#maxsize) return;
+      const left = remaining(end);
+      if (left === 0) throw new QueueFull(`the queue is full (maxsize ${this.#maxsize})`);
+      Atomics.add(words, PUTTERS_SLEEPING, 1);
+      try {
+        const seen = Atomics.load(words, PUT_WAKE);
+        if (this.#count() < this.#maxsize || this.closed) continue;
+        yield waitStep(words, PUT_WAKE, seen, Math.min(left, OWNER_CHECK_MS));
+      } finally {
+        Atomics.sub(words, PUTTERS_SLEEPING, 1);
+      }
+      this.#settleDead();
     }
-    ring.consume(tail + this.#size.n);
-    this.#tookOne();
-    consumer.release();
+  }
+
+  /** The whole get when an item is there and the reader mutex is free; NONE otherwise. */
+  #getFast(): unknown {
+    const stream = this.#stream;
+    if (!stream.reader.acquire(NO_WAIT)) return NONE;
+    let v: unknown;
+    try {
+      v = stream.take(RECEIVE_VALUE);
+      if (v !== NONE) this.#tookOne();
+    } finally {
+      stream.leaveReader();
+    }
     return v;
   }
 
   *#get(wait: Wait): Waiting<unknown> {
     const end = wait.block ? deadline(wait.timeout) : 0;
-    const ring = this.#ring;
-    const consumer = this.#consumer;
+    const stream = this.#stream;
     for (;;) {
-      if ((Atomics.load(this.#words, FLAGS) & BROKEN) !== 0) throw this.#brokenError();
-      if (active.size !== 0) pumpAll();
-      let have = consumer.acquire(NO_WAIT);
-      while (!have) {
-        // The holder may be reading a message whose rest is in one of this thread's spills: keep pumping.
-        const left = remaining(end);
-        if (left === 0) break;
-        if (pumpAll()) {
-          have = consumer.acquire(NO_WAIT);
-          continue;
-        }
-        const slice = sleepSlice(left);
-        have = (yield { lock: consumer, timeout: slice === Number.POSITIVE_INFINITY ? undefined : slice }) as boolean;
-      }
-      if (have) {
-        let kind = 0;
-        let sub = 0;
-        let word0 = 0;
-        let payload: Buffer | undefined;
-        let value: unknown = NONE;
+      if (yield* stream.enterReader(end)) {
+        let v: unknown;
         try {
-          if (Atomics.load(ring.words, READER) !== 0 && ring.tail() !== Atomics.load(ring.words, READ_END)) {
-            yield* this.#discard();
-          }
-          const tail = ring.tail();
-          const avail = ring.readable(tail, 8);
-          if (avail >= 8) {
-            value = readSmall(ring, tail, avail, this.#size);
-            if (value !== PARTIAL) {
-              ring.consume(tail + this.#size.n);
-            } else {
-              const head = readHead(ring, tail);
-              ({ kind, sub, word0 } = head);
-              payload = yield* readRecord(ring, tail, head, threadToken, this.#midHooks);
-            }
-            this.#tookOne();
-          }
+          v = stream.take(RECEIVE_VALUE);
+          if (v !== NONE) this.#tookOne();
         } finally {
-          consumer.release();
+          stream.leaveReader();
         }
-        if (value === DEFERRED) return yield* this.#finish(KIND_DEFERRED, 0, 0, undefined);
-        if (value === PARTIAL) return yield* this.#finish(kind, sub, word0, payload);
-        if (value !== NONE) return value;
+        if (v !== NONE) return yield* stream.finish(v, RECEIVE_VALUE);
       }
-      // No message has begun.
-      if ((Atomics.load(this.#words, FLAGS) & BROKEN) !== 0) throw this.#brokenError();
+      // No item is there.
+      this.#settleDead();
       if (this.#drainedAndClosed()) throw new QueueClosedError('get() on a closed queue with nothing left');
       if (!wait.block || remaining(end) === 0) throw new QueueEmpty('the queue is empty');
-      yield* ring.untilReadable(8, end, this.#startHooks);
+      yield* stream.untilRecord(end, this.#getHooks);
     }
-  }
-
-  /** The value of the record {@link readSmall} deferred, decoded without a generator unless it holds shared objects. */
-  #finishDeferred(async: boolean): unknown {
-    const [kind, data] = takeDeferred();
-    if (kind !== KIND_SHARED) return decodePayload(kind, 0, 0, data);
-    const g = unpackShared(data as Uint8Array, this.#hub());
-    return async ? runAsync(g) : runSync(g);
-  }
-
-  /** The value of a record whose payload was taken out of the ring (deferred, or streamed). */
-  *#finish(kind: number, sub: number, word0: number, payload: Buffer | undefined): Waiting<unknown> {
-    let data: Uint8Array | string;
-    if (kind === KIND_DEFERRED) {
-      [kind, data] = takeDeferred();
-    } else {
-      data = payload as Buffer;
-    }
-    if (kind === KIND_SHARED) return yield* unpackShared(data as Uint8Array, this.#hub());
-    return decodePayload(kind, sub, word0, data);
-  }
-
-  /** Discards the rest of a message whose reader died half-way, and counts it as taken. */
-  *#discard(): Waiting<void> {
-    const ring = this.#ring;
-    const dead = Atomics.load(ring.words, READER);
-    const end = Atomics.load(ring.words, READ_END);
-    for (;;) {
-      const tail = ring.tail();
-      const left = (end - tail) >>> 0;
-      if (left === 0) break;
-      let avail = ring.readable(tail, 1);
-      if (avail === 0) avail = yield* ring.untilReadable(1, Number.POSITIVE_INFINITY, this.#midHooks);
-      ring.consume(tail + Math.min(avail, left));
-    }
-    Atomics.store(ring.words, READER, 0);
-    Atomics.add(this.#words, GETS, 1);
-    process.emitWarning(
-      `a Queue message was lost: thread ${dead - 1} died in the middle of reading it; thread ${threadToken - 1} discarded the rest`,
-      { type: 'CorepoolWarning', code: 'ERR_COREPOOL_QUEUE_LOST' },
-    );
   }
 
   static {
     registerShareable('Queue', (state) => new Queue(state as QueueState));
-    ringOf = (q) => q.#ring;
+    streamOf = (q) => q.#stream;
     wordsOf = (q) => q.#words;
+    haltPut = (q, item, at, viaHub) => {
+      const stream = q.#stream;
+      const out = encode(item, 'item');
+      runSync(q.#hub().ensure());
+      runSync(stream.enterWriter(Number.POSITIVE_INFINITY));
+      const n = viaHub ? 0 : stream.stage(out);
+      if (!viaHub && n === 0) throw new Error('haltMidPut: the record does not fit the ring now');
+      q.#commit(n, out, at);
+    };
+    targetOf = (q) => ({
+      stream: q.#stream,
+      recover: (arrived) => q.#recover(arrived),
+      received: () => Atomics.add(q.#words, AT_HUB, 1),
+      fed: () => Atomics.sub(q.#words, AT_HUB, 1),
+    });
   }
 }
 
 /**
  * @internal For tests and diagnostics: the ring under a queue, to observe
- * its words (`READERS_SLEEPING`, `READER`…) from shared memory.
+ * its words (`READERS_SLEEPING`, `WRITERS_SLEEPING`…) from shared memory.
  *
  * @example
  * ```ts
@@ -1207,7 +932,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
  * ```
  */
 export function queueRing(q: Queue): Ring {
-  return ringOf(q);
+  return streamOf(q).ring;
 }
 
 /**
@@ -1215,15 +940,53 @@ export function queueRing(q: Queue): Ring {
  *
  * @example
  * ```ts
- * Atomics.load(queueWords(q), PUTTERS_SLEEPING); // putters asleep right now
+ * Atomics.load(queueWords(q), AT_HUB); // records the hub holds for it
  * ```
  */
 export function queueWords(q: Queue): Int32Array {
   return wordsOf(q);
 }
 
-/** `#finish` kind for "the payload readSmall deferred". */
-const KIND_DEFERRED = -1;
+/**
+ * @internal For fault tests: does what a put of `item` does, holding the
+ * writer mutex, up to `at` — its pending marks set (`before-reserve`), its
+ * slot reserved (`reserved`), its record published or posted to the hub
+ * (`published`, `viaHub`) — and returns still holding the mutex: what a
+ * thread terminated at that instant leaves behind.
+ *
+ * @example
+ * ```ts
+ * haltMidPut(q, 'x', 'reserved', false); // then block until terminated
+ * ```
+ */
+export function haltMidPut(q: Queue, item: unknown, at: Halt, viaHub: boolean): void {
+  haltPut(q, item, at, viaHub);
+}
+
+/**
+ * @internal For fault tests: takes the queue's reader mutex and returns
+ * holding it, as a consumer terminated in the middle of a get leaves it.
+ *
+ * @example
+ * ```ts
+ * haltMidGet(q); // then block until terminated
+ * ```
+ */
+export function haltMidGet(q: Queue): void {
+  runSync(streamOf(q).enterReader(Number.POSITIVE_INFINITY));
+}
+
+/**
+ * @internal What the hub's feeder needs of a queue (feeder.ts).
+ *
+ * @example
+ * ```ts
+ * const feeder = new FeedServer((state) => queueFeedTarget(new Queue(state as QueueState)));
+ * ```
+ */
+export function queueFeedTarget(q: Queue): FeedTarget {
+  return targetOf(q);
+}
 
 function kindOf(cls: abstract new (...args: never[]) => unknown): string {
   if (cls === JoinableQueue || Object.prototype.isPrototypeOf.call(JoinableQueue, cls)) return 'JoinableQueue';

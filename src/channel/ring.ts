@@ -1,8 +1,8 @@
 /**
- * A byte ring in shared memory: the stream under `Queue` (and `Pipe`), with
+ * A byte ring in shared memory: the stream under `Queue` and `Pipe`, with
  * one writer and one reader at a time. Who may be the writer or the reader at
- * a given moment is the user's business (a `Queue` holds a producer and a
- * consumer mutex for a whole message); the ring only moves bytes and puts
+ * a given moment is the user's business (stream.ts holds a writer and a
+ * reader mutex for one whole record); the ring only moves bytes and puts
  * threads to sleep until there is something to do.
  *
  * Layout: a header of Int32 words at `headerOffset`, and `capacity` data
@@ -13,11 +13,7 @@
  * | word               | line | written by                      | meaning                                          |
  * |--------------------|------|---------------------------------|--------------------------------------------------|
  * | `HEAD`             | 0    | writer (`Atomics.store`)        | bytes ever written, a wrapping u32 counter        |
- * | `WRITER`           | 0    | writer                          | token of the thread in the middle of a message it could not write at once, else 0 |
- * | `WRITE_END`        | 0    | writer                          | the `HEAD` at which that message ends             |
  * | `TAIL`             | 1    | reader (`Atomics.store`)        | bytes ever read, a wrapping u32 counter           |
- * | `READER`           | 1    | reader                          | token of the thread in the middle of reading such a message, else 0 |
- * | `READ_END`         | 1    | reader                          | the `TAIL` at which that message ends             |
  * | `READERS_SLEEPING` | 2    | readers (add before sleeping, sub after) | how many may sleep on `READ_WAKE`        |
  * | `READ_WAKE`        | 2    | writers, and `wakeAll`          | bumped to wake readers                            |
  * | `WRITERS_SLEEPING` | 2    | writers (add before sleeping, sub after) | how many may sleep on `WRITE_WAKE`       |
@@ -45,18 +41,22 @@
  * (a) and sees the new `HEAD`. Waiting on a separate wake word instead of
  * `HEAD` itself lets *other* events wake readers too: closing a queue, a
  * broken stream ({@link Ring.wakeAll}). Writers sleep on `WRITE_WAKE` in
- * the mirror image, with one refinement: at most one thread writes at a
- * time, so the sleeping writer stores the `TAIL` it needs in `WRITE_WANT`
+ * the mirror image, with one refinement: the sleeping writer stores the
+ * `TAIL` it needs in `WRITE_WANT`
  * (after incrementing `WRITERS_SLEEPING`, before its last look at `TAIL`),
  * and a reader notifies only once its new `TAIL` reaches it — a reader that
  * sees a stale `WANT` made its `TAIL` store before the writer's last look,
  * which then sees that `TAIL`. Without it, a full ring would cost a
- * notify and a wake-up per message read. A thread only notifies when
- * someone sleeps, so the steady streaming path makes no system call.
+ * notify and a wake-up per message read. Several writers may sleep at once
+ * (senders of a Pipe end, the hub): the last one's `WANT` stands, and
+ * `notify` wakes them all when it is reached; one that needed less was
+ * delayed, never stranded, since every `WANT` is reached once readers catch
+ * up. A thread only notifies when someone sleeps, so the steady streaming
+ * path makes no system call.
  *
  * Waiting is written once: the algorithms that may wait are generators that
- * yield a {@link Step} ("wait on word i while it equals v, for at most ms",
- * or "acquire this lock"), and two drivers run them, {@link runSync}
+ * yield a {@link Step} ("wait on word i while it equals v, for at most ms"),
+ * and two drivers run them, {@link runSync}
  * (`Atomics.wait`, for workers and scripts) and {@link runAsync}
  * (`Atomics.waitAsync`, never blocking the event loop, keeping the process
  * alive). Callers keep a plain-function fast path for the case where nothing
@@ -66,23 +66,14 @@
  */
 
 import { describe } from '../check.js';
-import type { Lock } from '../sync/lock.js';
 import { remaining, type WaitOutcome, waitAsync } from '../sync/wait.js';
 
 /** Int32 words per cache line. */
 const LINE = 16;
 /** Bytes written, published by the writer. */
 export const HEAD = 0;
-/** Token of a writer in the middle of a message it could not write at once (0 = none). */
-export const WRITER = 1;
-/** The `HEAD` at which the message `WRITER` is writing ends. */
-export const WRITE_END = 2;
 /** Bytes read, published by the reader. */
 export const TAIL = LINE;
-/** Token of a reader in the middle of a message it could not read at once (0 = none). */
-export const READER = LINE + 1;
-/** The `TAIL` at which the message `READER` is reading ends. */
-export const READ_END = LINE + 2;
 /** Readers that may sleep on `READ_WAKE`. */
 export const READERS_SLEEPING = 2 * LINE;
 /** Bumped to wake readers. */
@@ -109,28 +100,19 @@ export const DEFAULT_CAPACITY = 256 * 1024;
 export const SPINS = 2000;
 
 /** "Wait on `words[index]` while it holds `value`, for at most `ms`" — yielded by waiting algorithms. */
-export interface WaitStep {
+export interface Step {
   readonly words: Int32Array;
   readonly index: number;
   readonly value: number;
   readonly ms: number;
-  readonly lock?: undefined;
 }
-
-/** "Acquire `lock` within `timeout` ms (undefined: forever)" — answered with whether it was acquired. */
-export interface LockStep {
-  readonly lock: Lock;
-  readonly timeout: number | undefined;
-}
-
-/** What a waiting algorithm asks its driver to do. */
-export type Step = WaitStep | LockStep;
 
 /**
- * A waiting algorithm: yields steps, receives each step's outcome (a
- * {@link WaitOutcome} for a wait, a boolean for a lock), returns its result.
+ * A waiting algorithm: yields steps, receives each step's outcome, returns
+ * its result. An algorithm never holds a lock across a yield (stream.ts):
+ * under `runAsync`, other code of the same thread runs between two steps.
  */
-export type Waiting<T> = Generator<Step, T, WaitOutcome | boolean>;
+export type Waiting<T> = Generator<Step, T, WaitOutcome>;
 
 /**
  * A wait step.
@@ -140,7 +122,7 @@ export type Waiting<T> = Generator<Step, T, WaitOutcome | boolean>;
  * yield waitStep(words, READ_WAKE, seen, 50);
  * ```
  */
-export function waitStep(words: Int32Array, index: number, value: number, ms: number): WaitStep {
+export function waitStep(words: Int32Array, index: number, value: number, ms: number): Step {
   return { words, index, value, ms };
 }
 
@@ -157,21 +139,14 @@ export function runSync<T>(g: Waiting<T>): T {
   let r = g.next();
   while (r.done !== true) {
     const s = r.value;
-    let outcome: WaitOutcome | boolean;
-    if (s.lock === undefined) {
-      outcome = Atomics.wait(s.words, s.index, s.value, s.ms);
-    } else {
-      outcome = s.timeout === undefined ? s.lock.acquire() : s.lock.acquire({ timeout: s.timeout });
-    }
-    r = g.next(outcome);
+    r = g.next(Atomics.wait(s.words, s.index, s.value, s.ms));
   }
   return r.value;
 }
 
 /**
  * Runs a waiting algorithm without blocking the event loop
- * (`Atomics.waitAsync`, `Lock.acquireAsync`); the process stays alive while
- * it waits.
+ * (`Atomics.waitAsync`); the process stays alive while it waits.
  *
  * @example
  * ```ts
@@ -183,13 +158,9 @@ export async function runAsync<T>(g: Waiting<T>): Promise<T> {
   let r = g.next();
   while (r.done !== true) {
     const s = r.value;
-    let outcome: WaitOutcome | boolean;
+    let outcome: WaitOutcome;
     try {
-      if (s.lock === undefined) {
-        outcome = await waitAsync(s.words, s.index, s.value, s.ms);
-      } else {
-        outcome = await (s.timeout === undefined ? s.lock.acquireAsync() : s.lock.acquireAsync({ timeout: s.timeout }));
-      }
+      outcome = await waitAsync(s.words, s.index, s.value, s.ms);
     } catch (err) {
       r = g.throw(err);
       continue;

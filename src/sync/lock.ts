@@ -51,6 +51,12 @@ const OWNER = 1;
 const WAITERS = 2;
 const RECOVERED = 3;
 const WORDS = 4;
+/** @internal The `OWNER` word of a Lock's memory (for code that waits for a lock without taking it through a promise). */
+export const LOCK_OWNER = OWNER;
+/** @internal The `WAITERS` word of a Lock's memory. */
+export const LOCK_WAITERS = WAITERS;
+/** @internal Int32 words of a Lock's memory. */
+export const LOCK_WORDS = WORDS;
 /** Type tag of a Lock's memory. */
 export const LOCK_TAG = 0x43504c6b; // 'CPLk'
 
