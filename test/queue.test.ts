@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -798,6 +798,12 @@ test(
 );
 
 test('a consumer that dies holding the reader mutex: the next consumer takes it over, nothing is lost', T, async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  after(() => process.off('warning', onWarning));
   const q = new Queue<unknown>({ capacity: 4096 });
   q.put('first');
   q.put('second');
@@ -809,6 +815,11 @@ test('a consumer that dies holding the reader mutex: the next consumer takes it 
   assert.equal(await q.getAsync({ timeout: 20_000 }), 'first');
   assert.equal(q.get({ timeout: 20_000 }), 'second');
   assert.equal(q.qsize(), 0);
+  await new Promise((r) => setImmediate(r));
+  assert.ok(
+    warnings.some((m) => /^the reader lock of a Queue was held by thread \d+, which exited/.test(m)),
+    `the warning names the queue's lock: ${warnings.join(' | ')}`,
+  );
 });
 
 test('a producer that blocks forever after its puts (event loop never turning) still delivers them', T, async () => {

@@ -793,7 +793,7 @@ function newStream(
   capacity: number,
 ): Stream {
   // At most `capacity` bytes of slabs in flight per direction: a pipe's backpressure.
-  return new Stream(state, dirWord(d), DATA_BYTES + (duplex ? d : 0) * capacity, capacity, capacity);
+  return new Stream(state, dirWord(d), DATA_BYTES + (duplex ? d : 0) * capacity, capacity, capacity, 'a Pipe');
 }
 
 /** The streams of a pipe, after checking its memory. */

@@ -321,7 +321,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     adoptHubBlock(state.hub);
     this.#words = words;
     this.#registry = adoptRegistry(state.registry);
-    this.#stream = new Stream(state, STREAM, DATA_BYTES, capacity, undefined);
+    this.#stream = new Stream(state, STREAM, DATA_BYTES, capacity, undefined, 'a Queue');
     this.#ring = this.#stream.ring;
     this.#maxsize = Atomics.load(words, MAXSIZE);
     this.#key = `${Atomics.load(words, ID_THREAD)}.${Atomics.load(words, ID_SEQ)}`;

@@ -43,7 +43,7 @@
 
 import { BufferTooShort, ConnectionStateError } from '../errors.js';
 import type { SharedState } from '../shared-object.js';
-import { LOCK_OWNER, LOCK_TAG, LOCK_WAITERS, LOCK_WORDS, Lock } from '../sync/lock.js';
+import { LOCK_OWNER, LOCK_TAG, LOCK_WAITERS, LOCK_WORDS, Lock, labelLock } from '../sync/lock.js';
 import { adoptRegistry, OWNER_CHECK_MS } from '../sync/owners.js';
 import {
   Deferred,
@@ -147,7 +147,7 @@ function* enter(lock: Lock, lw: Int32Array, end: number): Waiting<boolean> {
  *
  * @example
  * ```ts
- * const stream = new Stream(state, STREAM, DATA_BYTES, capacity, undefined);
+ * const stream = new Stream(state, STREAM, DATA_BYTES, capacity, undefined, 'a Queue');
  * if (stream.tryWriter()) { try { const n = stream.stage(out); if (n > 0) stream.publish(n); } finally { stream.leaveWriter(); } }
  * ```
  */
@@ -175,8 +175,16 @@ export class Stream {
    *   from `state.byteOffset`, its `capacity` data bytes at byte `dataOffset` from it.
    * @param slabLimit most slab payload bytes in the ring at once (a Pipe's
    *   backpressure), or undefined for none (a Queue: its items are its limit).
+   * @param name the channel, in warnings: `a Queue`.
    */
-  constructor(state: StreamState, at: number, dataOffset: number, capacity: number, slabLimit: number | undefined) {
+  constructor(
+    state: StreamState,
+    at: number,
+    dataOffset: number,
+    capacity: number,
+    slabLimit: number | undefined,
+    name: string,
+  ) {
     const wordOffset = (w: number): number => state.byteOffset + w * Int32Array.BYTES_PER_ELEMENT;
     const lockState = (w: number): SharedState => ({
       buffer: state.buffer,
@@ -189,6 +197,8 @@ export class Stream {
     this.#words = new Int32Array(state.buffer, wordOffset(at), STREAM_WORDS);
     this.writer = new Lock(lockState(at + WRITE_LOCK));
     this.reader = new Lock(lockState(at + READ_LOCK));
+    labelLock(this.writer, `the writer lock of ${name}`);
+    labelLock(this.reader, `the reader lock of ${name}`);
     this.#writerWords = new Int32Array(state.buffer, wordOffset(at + WRITE_LOCK), LOCK_WORDS);
     this.#readerWords = new Int32Array(state.buffer, wordOffset(at + READ_LOCK), LOCK_WORDS);
     this.ring = new Ring(state.buffer, wordOffset(at + RING), state.byteOffset + dataOffset, capacity);

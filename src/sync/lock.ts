@@ -183,7 +183,9 @@ export class Lock extends LockLike {
     if (!isDead(this.#registry, owner)) return owner;
     if (Atomics.compareExchange(this.#words, OWNER, owner, threadToken) !== owner) return RETRY;
     Atomics.store(this.#words, RECOVERED, 1);
-    reportRecovery('Lock', owner);
+    const label = labels.get(this);
+    if (label === undefined) reportRecovery('Lock', owner);
+    else reportRecovery(label, owner, true);
     return ACQUIRED;
   }
 
@@ -196,6 +198,22 @@ export class Lock extends LockLike {
   }
 }
 
+/** What recovery warnings call a Lock that is part of something else. */
+const labels = new WeakMap<Lock, string>();
+
+/**
+ * @internal Names `lock` in its recovery warning (a channel's writer lock,
+ * not a Lock of the user's).
+ *
+ * @example
+ * ```ts
+ * labelLock(writer, "a Queue's writer lock");
+ * ```
+ */
+export function labelLock(lock: Lock, label: string): void {
+  labels.set(lock, label);
+}
+
 /**
  * Reports that a lock-like was taken over from a dead holder.
  *
@@ -204,9 +222,9 @@ export class Lock extends LockLike {
  * reportRecovery('RLock', deadToken);
  * ```
  */
-export function reportRecovery(kind: string, deadToken: number): void {
+export function reportRecovery(kind: string, deadToken: number, named = false): void {
   process.emitWarning(
-    `${withArticle(kind)} was held by thread ${deadToken - 1}, which exited without releasing it; thread ${threadToken - 1} took it over`,
+    `${named ? kind : withArticle(kind)} was held by thread ${deadToken - 1}, which exited without releasing it; thread ${threadToken - 1} took it over`,
     { type: 'OwnerDiedWarning', code: 'ERR_COREPOOL_OWNER_DIED' },
   );
 }
