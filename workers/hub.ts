@@ -4,9 +4,9 @@
  * - holds SharedArrayBuffers of messages in flight until their receivers ask
  *   for them (`r` register, `p` pin a slab, `w` fetch, `d` drop), since a
  *   SharedArrayBuffer can only reach a thread through the postMessage family;
- * - feeds queues (`f` feed, `v` verify): writes the records that producers
- *   could not write at once into the ring as readers make room
- *   (src/channel/feeder.ts).
+ * - feeds queues (`o` a new overflow segment): moves the records that
+ *   producers could not write at once from each queue's overflow chain into
+ *   its ring as readers make room (src/channel/feeder.ts).
  *
  * It listens on `BroadcastChannel('corepool:hub:<n>')`, which every sender
  * posts to synchronously; it subscribes before it says `RUNNING`, so that no
@@ -15,9 +15,8 @@
  * @module
  */
 
-import { BroadcastChannel, receiveMessageOnPort, threadId, workerData } from 'node:worker_threads';
-import type { FeedMessage, VerifyMessage } from '../src/channel/feeder.js';
-import { FeedServer } from '../src/channel/feeder.js';
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads';
+import { FeedServer, type SegmentMessage } from '../src/channel/feeder.js';
 import { HUB, RUNNING, STATE } from '../src/channel/oob.js';
 import { Queue, type QueueState, queueFeedTarget } from '../src/channel/queue.js';
 
@@ -36,22 +35,15 @@ interface HubMessage {
   readonly reply?: string;
   readonly flag?: SharedArrayBuffer;
   readonly d?: string[];
-  readonly f?: FeedMessage;
-  readonly v?: VerifyMessage;
+  readonly o?: SegmentMessage;
 }
 
 const { block, name } = workerData as { block: SharedArrayBuffer; name: string };
 const words = new Int32Array(block);
 const held = new Map<string, Held>();
 const feeder = new FeedServer(
-  (state) => queueFeedTarget(new Queue(state as QueueState)),
-  () => {
-    for (;;) {
-      const m = receiveMessageOnPort(channel as never) as { message: HubMessage } | undefined;
-      if (m === undefined) return;
-      handle(m.message);
-    }
-  },
+  (state) => queueFeedTarget(new Queue(state as QueueState), (id) => held.get(id)?.sab),
+  (id) => held.delete(id),
 );
 
 function drop(id: string): SharedArrayBuffer | null {
@@ -62,8 +54,10 @@ function drop(id: string): SharedArrayBuffer | null {
 }
 
 function handle(m: HubMessage): void {
-  if (m.f !== undefined) {
-    feeder.feed(m.f);
+  if (m.o !== undefined) {
+    // A queue's new overflow segment: held (pinned) while the feeder drains it.
+    held.set(m.o.id, { sab: m.o.s, refs: Number.POSITIVE_INFINITY });
+    feeder.segment(m.o);
   } else if (m.r !== undefined || m.p !== undefined) {
     const list = (m.r ?? m.p) as string[];
     const refs = m.p !== undefined ? Number.POSITIVE_INFINITY : 1;
@@ -82,8 +76,6 @@ function handle(m: HubMessage): void {
     Atomics.notify(flag, 0);
   } else if (m.d !== undefined) {
     for (const id of m.d) drop(id);
-  } else if (m.v !== undefined) {
-    feeder.verify(m.v);
   }
 }
 

@@ -17,10 +17,11 @@
  * | `PUTTERS_SLEEPING` | 0    | putters waiting for a free slot             | how many may sleep on `PUT_WAKE`                |
  * | `PUT_WAKE`         | 0    | getters (when putters sleep), `close()`     | bumped to wake them                             |
  * | `JOINERS_SLEEPING` | 0    | `join()` callers                            | how many may sleep on `DONE`                    |
- * | `AT_HUB`           | 0    | the hub (+1 received, −1 written); a thread that finds the hub dead (→ 0) | records the hub holds for this queue |
+ * | `AT_HUB`           | 0    | under the writer mutex: producers (+1 per record into overflow), the hub (−1 per record moved), a thread that finds the hub dead (→ 0) | records in the overflow chain (feeder.ts) |
  * | `PUTS`             | 1    | producers (CAS) under the writer mutex; `close()` sets bit 31 | items ever reserved, mod 2^31; bit 31 `CLOSED` |
- * | `PENDING_BY`       | 1    | a producer under the writer mutex           | its token while it is between reserving and publishing (or posting), else 0 |
- * | `PENDING_PUTS`, `PENDING_END`, `PENDING_MODE` | 1 | that producer          | `PUTS` before its reservation; the `HEAD` after its record, or its record's number at the hub; `DIRECT` or `AT_HUB` |
+ * | `PENDING_BY`       | 1    | a producer under the writer mutex           | its token while it is between staging and publishing a record, else 0 |
+ * | `PENDING_PUTS`, `PENDING_AT_HUB`, `PENDING_END`, `PENDING_MODE`, `PENDING_SEG_*` | 1 | that producer | `PUTS` and `AT_HUB` before its reservation; the `HEAD` after its record; `DIRECT` (the queue's ring) or `OVERFLOW` (in segment `PENDING_SEG_*`) |
+ * | `OVERFLOW_*`       | 1    | a producer under the writer mutex; a thread that finds the hub dead (→ 0) | id of the overflow segment being appended to (0: none yet) |
  * | `GETS`             | 2    | consumers, under the reader mutex           | items ever taken (and lost ones), mod 2^31       |
  * | `DONE`             | 3    | `taskDone()` (CAS)                          | JoinableQueue: items marked done, mod 2^31       |
  * | stream             | 4–9  | stream.ts                                   | mutexes, ring header, slab count                |
@@ -47,24 +48,26 @@
  * message larger than a quarter of the ring travels in a slab (slab.ts).
  *
  * Threads that die (stream.ts: no record is ever half-written or half-read):
- * - A producer that dies between reserving and publishing leaves
+ * - A producer that dies between staging and publishing leaves
  *   `PENDING_BY` set and the writer mutex held. The next thread to take the
  *   mutex over (a producer, the hub, or a consumer or `qsize()` that finds
- *   its holder dead) repairs: a `DIRECT` record whose `HEAD` was not
- *   published has its reservation undone (that put never returned); for an
- *   `AT_HUB` record the hub is asked whether the post arrived (feeder.ts).
- *   Everything the dead producer put before is in the ring or at the hub,
- *   and is delivered: nothing acknowledged is lost.
+ *   its holder dead) repairs: when the ring (or segment) `HEAD` is not the
+ *   pending end, the record was not published, and whichever of `PUTS` and
+ *   `AT_HUB` differ from their snapshots are taken back (that put never
+ *   returned). Only the writer mutex's holder changes either, so the
+ *   snapshots tell exactly. Everything the dead producer put before is in
+ *   the ring or in overflow, and is delivered: nothing acknowledged is lost.
  * - A consumer that dies mid-get: the record was either not consumed yet
  *   (the next consumer gets it) or consumed (lost with the consumer, as an
  *   item it had taken).
- * - The hub holds records only while the ring is full. It lives as long as
- *   the thread that started it: the main thread starts it when it makes a
- *   queue, so it lives as long as the process. Started by a worker (a queue
- *   made and used only among workers) it dies with that worker; its records
- *   are then lost: the first thread to notice counts them as taken (so
- *   `qsize()` does not count what can no longer arrive) and warns with
- *   `ERR_COREPOOL_QUEUE_LOST`, saying how many.
+ * - The hub drains the overflow chain, and holds its segments. It lives as
+ *   long as the thread that started it: the main thread starts it when it
+ *   makes a queue, so it lives as long as the process. Started by a worker
+ *   (a queue made and used only among workers) it dies with that worker; the
+ *   records in overflow are then lost: the first thread to notice counts
+ *   them as taken (so `qsize()` does not count what can no longer arrive),
+ *   starts a new chain, and warns with `ERR_COREPOOL_QUEUE_LOST`, saying
+ *   how many.
  *
  * @module
  */
@@ -77,9 +80,9 @@ import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { registerShareable } from '../transfer.js';
-import { Deferred, encode, type Outgoing, plainJson, recordImage, wantsJson } from './codec.js';
-import { behind, type FeedTarget, feed, type Spill, spillOf, untilFed, verify } from './feeder.js';
-import { adoptHubBlock, currentHubBlock, type Hub, knownDead } from './oob.js';
+import { Deferred, encode, type Outgoing, plainJson, wantsJson, writeOut } from './codec.js';
+import { type FeedTarget, keepAlive, newSegment, openSegment, type Segment, seal, untilMoved } from './feeder.js';
+import { adoptHubBlock, currentHubBlock, type Hub, knownDead, slabId } from './oob.js';
 import {
   checkCapacity,
   DEFAULT_CAPACITY,
@@ -109,6 +112,11 @@ const PENDING_BY = LINE + 1;
 const PENDING_PUTS = LINE + 2;
 const PENDING_END = LINE + 3;
 const PENDING_MODE = LINE + 4;
+const PENDING_AT_HUB = LINE + 5;
+const PENDING_SEG_THREAD = LINE + 6;
+const PENDING_SEG_SEQ = LINE + 7;
+const OVERFLOW_THREAD = LINE + 8;
+const OVERFLOW_SEQ = LINE + 9;
 const GETS = 2 * LINE;
 const DONE = 3 * LINE;
 const STREAM = 4 * LINE;
@@ -119,17 +127,17 @@ const DATA_BYTES = HEADER_WORDS * Int32Array.BYTES_PER_ELEMENT;
 const CLOSED = 0x80000000 | 0;
 /** The count bits of `PUTS`, `GETS` and `DONE`. */
 const COUNT = 0x7fffffff;
-/** `PENDING_MODE` of a record written into the ring, and of one posted to the hub. */
+/** `PENDING_MODE` of a record written into the ring, and of one into the overflow chain. */
 const DIRECT = 1;
-const POSTED = 2;
+const OVERFLOW = 2;
 
 /** Type tag of a queue's memory. */
 export const QUEUE_TAG = 0x43505175; // 'CPQu'
 /** Largest `maxsize`. */
 const MAX_MAXSIZE = 0x3fffffff;
 /**
- * How long a `putAsync` whose item went to the hub waits for the hub to
- * write it while the readers make no progress, before it resolves with the
+ * How long a `putAsync` whose item went to overflow waits for the hub to
+ * move it while the readers make no progress, before it resolves with the
  * item buffered (backpressure while someone reads; never a deadlock).
  */
 export const SPILL_AFTER_MS = 50;
@@ -138,7 +146,7 @@ const NO_WAIT = { blocking: false } as const;
 /** Set by Queue's static block: reads the private stream (see {@link queueRing}). */
 let streamOf: (q: Queue) => Stream;
 let wordsOf: (q: Queue) => Int32Array;
-let targetOf: (q: Queue) => FeedTarget;
+let targetOf: (q: Queue, lookup: (id: string) => SharedArrayBuffer | undefined) => FeedTarget;
 let haltPut: (q: Queue, item: unknown, at: Halt, viaHub: boolean) => void;
 
 /** Where {@link haltMidPut} stops a put. */
@@ -288,7 +296,12 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   readonly #registry: Int32Array;
   readonly #maxsize: number;
   readonly #key: string;
-  readonly #spill: Spill;
+  /** Overflow segments this thread knows, by id. */
+  readonly #segments = new Map<string, Segment>();
+  /** How this thread finds a segment it does not know (the hub: in what it holds; others: by asking it). */
+  #lookup: ((id: string) => SharedArrayBuffer | undefined) | undefined;
+  /** This thread's last record into overflow (for `joinThread`), and the main thread's keep-alive. */
+  readonly #last: { seg?: Segment; end: number; running: boolean } = { end: 0, running: false };
   /** Waiting for an item: stop when closed and drained; wake now and then while items may be stranded. */
   readonly #getHooks: RingHooks;
 
@@ -325,7 +338,6 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     this.#ring = this.#stream.ring;
     this.#maxsize = Atomics.load(words, MAXSIZE);
     this.#key = `${Atomics.load(words, ID_THREAD)}.${Atomics.load(words, ID_SEQ)}`;
-    this.#spill = spillOf(this.#key);
     const self = this;
     this.#getHooks = {
       stop: () => this.#drainedAndClosed(),
@@ -418,8 +430,9 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   async putAsync(item: T, options?: PutOptions, none?: never): Promise<void> {
     const wait = waitOptions(options, none === undefined ? noExtra : [none], 'Queue.putAsync');
     if (this.#putFast(item)) return;
-    const seq = await runAsync(this.#put(item, wait));
-    if (seq > 0) await runAsync(untilFed(this.#spill, seq, SPILL_AFTER_MS, this.#stream.hub()));
+    if (await runAsync(this.#put(item, wait))) {
+      await runAsync(untilMoved(this.#last.seg as Segment, this.#last.end, SPILL_AFTER_MS, this.#hub()));
+    }
   }
 
   /**
@@ -576,7 +589,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    */
   joinThread(...none: never[]): void {
     noOptions(none, 'Queue.joinThread()');
-    runSync(untilFed(this.#spill, this.#spill.posted, undefined, this.#stream.hub()));
+    if (this.#last.seg !== undefined) runSync(untilMoved(this.#last.seg, this.#last.end, undefined, this.#hub()));
     this.#settleDead();
   }
 
@@ -591,7 +604,9 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    */
   async joinThreadAsync(...none: never[]): Promise<void> {
     noOptions(none, 'Queue.joinThreadAsync()');
-    await runAsync(untilFed(this.#spill, this.#spill.posted, undefined, this.#stream.hub()));
+    if (this.#last.seg !== undefined) {
+      await runAsync(untilMoved(this.#last.seg, this.#last.end, undefined, this.#hub()));
+    }
     this.#settleDead();
   }
 
@@ -691,10 +706,19 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       }
     }
     const words = this.#words;
-    if (Atomics.load(words, AT_HUB) > 0 && this.#hub().dead()) {
-      const lost = Atomics.exchange(words, AT_HUB, 0);
+    if (Atomics.load(words, AT_HUB) > 0 && this.#hub().dead() && stream.tryWriter()) {
+      let lost = 0;
+      try {
+        if (stream.writer.recovered) this.#recover();
+        lost = Atomics.exchange(words, AT_HUB, 0);
+        // The segments died with the hub: the next overflow starts a new chain.
+        Atomics.store(words, OVERFLOW_THREAD, 0);
+        Atomics.store(words, OVERFLOW_SEQ, 0);
+        if (lost > 0) Atomics.add(words, GETS, lost);
+      } finally {
+        stream.leaveWriter();
+      }
       if (lost > 0) {
-        Atomics.add(words, GETS, lost);
         this.#wakeEveryone();
         process.emitWarning(
           `a Queue lost ${lost} buffered item(s): the hub thread that held them exited (it dies with the thread ` +
@@ -706,24 +730,42 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   }
 
   /**
-   * Under the writer mutex, taken over from a dead holder: undoes its
-   * pending put unless its record is in the ring or at the hub (`arrived`:
-   * the hub's own answer, when the hub is the one repairing).
+   * Under the writer mutex, taken over from a dead holder: takes back what
+   * its pending put counted, unless the record was published (see the
+   * module comment).
    */
-  #recover(arrived?: (t: number, n: number) => boolean): void {
+  #recover(): void {
     const words = this.#words;
-    const by = Atomics.load(words, PENDING_BY);
-    if (by === 0) return;
-    const reserved = (Atomics.load(words, PUTS) & COUNT) !== (words[PENDING_PUTS] as number);
-    if (reserved) {
-      if (words[PENDING_MODE] === DIRECT) {
-        if (this.#ring.head() !== words[PENDING_END]) this.#unreserve();
-      } else {
-        const n = words[PENDING_END] as number;
-        if (!(arrived === undefined ? verify(this.#hub(), this.#key, by, n) : arrived(by, n))) this.#unreserve();
-      }
+    if (Atomics.load(words, PENDING_BY) === 0) return;
+    const ring =
+      words[PENDING_MODE] === DIRECT
+        ? this.#ring
+        : this.#segment(words[PENDING_SEG_THREAD] as number, words[PENDING_SEG_SEQ] as number)?.ring;
+    // A segment gone with a dead hub: its records are lost and counted so; this one was never delivered.
+    if (ring === undefined || ring.head() !== words[PENDING_END]) {
+      if ((Atomics.load(words, PUTS) & COUNT) !== words[PENDING_PUTS]) this.#unreserve();
+      if (Atomics.load(words, AT_HUB) !== words[PENDING_AT_HUB]) Atomics.sub(words, AT_HUB, 1);
     }
     Atomics.store(words, PENDING_BY, 0);
+  }
+
+  /** The overflow segment with id `thread.seq`, or undefined when it cannot be had (a dead hub). */
+  #segment(thread: number, seq: number): Segment | undefined {
+    if (thread === 0) return undefined;
+    const id = `${thread}.${seq}`;
+    let seg = this.#segments.get(id);
+    if (seg === undefined) {
+      let sab: SharedArrayBuffer | undefined;
+      try {
+        sab = this.#lookup === undefined ? runSync(this.#hub().fetchOne(id)) : this.#lookup(id);
+      } catch {
+        sab = undefined;
+      }
+      if (sab === undefined) return undefined;
+      seg = openSegment(sab);
+      this.#segments.set(id, seg);
+    }
+    return seg;
   }
 
   /** Under the writer mutex: undoes a reservation whose item will never be in the queue. */
@@ -751,18 +793,23 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   }
 
   /**
-   * Under the writer mutex, with record `n` bytes staged (0: none, it goes to
-   * the hub): reserves the slot (one CAS that fails when closed or full),
-   * publishes or posts, and clears the pending marks.
+   * Under the writer mutex, with a record of `n` bytes staged at `head` of
+   * `ring` (the queue's, or overflow segment `seg`): reserves the slot (one
+   * CAS that fails when closed or full), counts it in `AT_HUB` when in
+   * overflow, publishes it, and clears the pending marks. `halt` stops on
+   * the way, for fault tests ({@link haltMidPut}).
    */
-  #commit(n: number, out: Outgoing | undefined, halt?: Halt): number {
+  #commit(ring: Ring, head: number, n: number, seg: [number, number] | undefined, halt?: Halt): number {
     const words = this.#words;
     const puts = Atomics.load(words, PUTS);
     if ((puts & CLOSED) !== 0) return CLOSED_NOW;
     if (this.#maxsize !== 0 && between(puts, Atomics.load(words, GETS)) >= this.#maxsize) return FULL;
     words[PENDING_PUTS] = puts & COUNT;
-    words[PENDING_MODE] = n > 0 ? DIRECT : POSTED;
-    words[PENDING_END] = n > 0 ? this.#stream.stagedEnd(n) : this.#spill.posted + 1;
+    words[PENDING_AT_HUB] = Atomics.load(words, AT_HUB);
+    words[PENDING_MODE] = seg === undefined ? DIRECT : OVERFLOW;
+    words[PENDING_END] = (head + n) | 0;
+    words[PENDING_SEG_THREAD] = seg === undefined ? 0 : seg[0];
+    words[PENDING_SEG_SEQ] = seg === undefined ? 0 : seg[1];
     Atomics.store(words, PENDING_BY, threadToken);
     if (halt === 'before-reserve') return WROTE;
     if (Atomics.compareExchange(words, PUTS, puts, plusOne(puts)) !== puts) {
@@ -770,16 +817,63 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       return AGAIN;
     }
     if (halt === 'reserved') return WROTE;
-    if (n > 0) this.#stream.publish(n);
-    else feed(this.#hub(), this.#key, this.state, this.#spill, recordImage(out as Outgoing));
+    if (seg !== undefined) Atomics.add(words, AT_HUB, 1);
+    ring.publish(head + n);
     if (halt === 'published') return WROTE;
     Atomics.store(words, PENDING_BY, 0);
     return WROTE;
   }
 
+  /**
+   * Under the writer mutex: appends `record` to the overflow chain (a new
+   * segment when the current one is full, posted to the hub before the
+   * header names it) and commits it there.
+   */
+  #overflow(record: Outgoing, halt?: Halt): number {
+    const words = this.#words;
+    const puts = Atomics.load(words, PUTS);
+    if ((puts & CLOSED) !== 0) return CLOSED_NOW;
+    if (this.#maxsize !== 0 && between(puts, Atomics.load(words, GETS)) >= this.#maxsize) return FULL;
+    let thread = Atomics.load(words, OVERFLOW_THREAD);
+    let seq = Atomics.load(words, OVERFLOW_SEQ);
+    let seg = this.#segment(thread, seq);
+    let head = seg === undefined ? 0 : seg.ring.head();
+    let n = seg === undefined ? 0 : writeOut(seg.ring, head, record);
+    if (n === 0) {
+      const next = newSegment(record.total, seg);
+      const id = slabId(next.sab);
+      this.#hub().post({ o: { k: this.#key, q: this.#wireState(), id, s: next.sab } });
+      [thread, seq] = id.split('.').map(Number) as [number, number];
+      this.#segments.set(id, next);
+      if (seg !== undefined) {
+        seal(seg);
+        this.#segments.delete(`${Atomics.load(words, OVERFLOW_THREAD)}.${Atomics.load(words, OVERFLOW_SEQ)}`);
+      }
+      Atomics.store(words, OVERFLOW_THREAD, thread);
+      Atomics.store(words, OVERFLOW_SEQ, seq);
+      seg = next;
+      head = seg.ring.head();
+      n = writeOut(seg.ring, head, record);
+    }
+    const target = seg as Segment;
+    const r = this.#commit(target.ring, head, n, [thread, seq], halt);
+    if (r === WROTE) {
+      this.#last.end = (head + n) | 0;
+      this.#last.seg = target;
+      if (isMainThread && halt === undefined) keepAlive(this.#last, target, this.#last.end, this.#hub());
+    }
+    return r;
+  }
+
+  /** The queue's state as it travels to the hub. */
+  #wireState(): QueueState {
+    const { buffer, byteOffset, registry, hub } = this.state;
+    return { buffer, byteOffset, registry, hub };
+  }
+
   /** The whole put when nothing has to wait and the record is small; false when the slow path must run. */
   #putFast(item: unknown): boolean {
-    if (behind(this.#spill)) return false;
+    if (Atomics.load(this.#words, AT_HUB) !== 0) return false;
     // Plain data is stringified before the mutex is taken: it keeps the critical section short, and
     // a throwing getter cannot leave the mutex held.
     let json: string | undefined;
@@ -793,8 +887,9 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     try {
       // A Lock acquire without waiting still takes the mutex over from a dead holder.
       if (stream.writer.recovered) this.#recover();
+      const head = this.#ring.head();
       const n = stream.stageSmall(item, json);
-      if (n > 0) r = this.#commit(n, undefined);
+      if (n > 0) r = this.#commit(this.#ring, head, n, undefined);
     } finally {
       stream.leaveWriter();
     }
@@ -804,10 +899,9 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   /**
    * The put: encodes, registers shared buffers with the hub, frames a large
    * message into a slab, then waits for a slot (bounded queues) and commits
-   * under the writer mutex. Returns the record's number at the hub when it
-   * went there, else 0.
+   * under the writer mutex. Returns whether the record went to overflow.
    */
-  *#put(item: unknown, wait: Wait): Waiting<number> {
+  *#put(item: unknown, wait: Wait): Waiting<boolean> {
     if (this.closed) throw new QueueClosedError('put() on a closed queue');
     const stream = this.#stream;
     const out = encode(item, 'item');
@@ -819,21 +913,23 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
         if (this.#maxsize !== 0 && this.#count() >= this.#maxsize) yield* this.#untilSlot(end);
         yield* stream.enterWriter(Number.POSITIVE_INFINITY);
         let r: number;
-        let seq = 0;
+        let overflowed = false;
         try {
           if (stream.writer.recovered) this.#recover();
-          const n = behind(this.#spill) ? 0 : stream.stage(record);
-          const hub = this.#hub();
-          if (n === 0 && (!hub.running() || hub.dead())) {
+          const head = this.#ring.head();
+          const n = Atomics.load(this.#words, AT_HUB) !== 0 ? 0 : stream.stage(record);
+          if (n > 0) {
+            r = this.#commit(this.#ring, head, n, undefined);
+          } else if (!this.#hub().running() || this.#hub().dead()) {
             r = NEED_HUB;
           } else {
-            r = this.#commit(n, record);
-            if (n === 0) seq = this.#spill.posted;
+            r = this.#overflow(record);
+            overflowed = true;
           }
         } finally {
           stream.leaveWriter();
         }
-        if (r === WROTE) return seq;
+        if (r === WROTE) return overflowed;
         if (r === CLOSED_NOW) throw new QueueClosedError('put() on a closed queue');
         if (r === NEED_HUB) yield* this.#hub().ensure();
       }
@@ -909,16 +1005,23 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       const out = encode(item, 'item');
       runSync(q.#hub().ensure());
       runSync(stream.enterWriter(Number.POSITIVE_INFINITY));
-      const n = viaHub ? 0 : stream.stage(out);
-      if (!viaHub && n === 0) throw new Error('haltMidPut: the record does not fit the ring now');
-      q.#commit(n, out, at);
+      if (viaHub) {
+        q.#overflow(out, at);
+        return;
+      }
+      const head = q.#ring.head();
+      const n = stream.stage(out);
+      if (n === 0) throw new Error('haltMidPut: the record does not fit the ring now');
+      q.#commit(q.#ring, head, n, undefined, at);
     };
-    targetOf = (q) => ({
-      stream: q.#stream,
-      recover: (arrived) => q.#recover(arrived),
-      received: () => Atomics.add(q.#words, AT_HUB, 1),
-      fed: () => Atomics.sub(q.#words, AT_HUB, 1),
-    });
+    targetOf = (q, lookup) => {
+      q.#lookup = lookup;
+      return {
+        stream: q.#stream,
+        recover: () => q.#recover(),
+        moved: (n) => Atomics.sub(q.#words, AT_HUB, n),
+      };
+    };
   }
 }
 
@@ -950,9 +1053,9 @@ export function queueWords(q: Queue): Int32Array {
 /**
  * @internal For fault tests: does what a put of `item` does, holding the
  * writer mutex, up to `at` — its pending marks set (`before-reserve`), its
- * slot reserved (`reserved`), its record published or posted to the hub
- * (`published`, `viaHub`) — and returns still holding the mutex: what a
- * thread terminated at that instant leaves behind.
+ * slot reserved (`reserved`), its record published into the ring or, with
+ * `viaHub`, into the overflow chain (`published`) — and returns still
+ * holding the mutex: what a thread terminated at that instant leaves behind.
  *
  * @example
  * ```ts
@@ -981,11 +1084,11 @@ export function haltMidGet(q: Queue): void {
  *
  * @example
  * ```ts
- * const feeder = new FeedServer((state) => queueFeedTarget(new Queue(state as QueueState)));
+ * const feeder = new FeedServer((state) => queueFeedTarget(new Queue(state as QueueState), (id) => held.get(id)), unpin);
  * ```
  */
-export function queueFeedTarget(q: Queue): FeedTarget {
-  return targetOf(q);
+export function queueFeedTarget(q: Queue, lookup: (id: string) => SharedArrayBuffer | undefined): FeedTarget {
+  return targetOf(q, lookup);
 }
 
 function kindOf(cls: abstract new (...args: never[]) => unknown): string {
