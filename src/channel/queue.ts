@@ -32,7 +32,7 @@
  * `CLOSED` is set or a bounded queue is full — so the closed check and the
  * reservation are one step, and a put that returns normally was reserved
  * before `close()` and is delivered. It reserves under the writer mutex,
- * after staging its record, and publishes it (or posts it to the hub) before
+ * after staging its record (in the ring, or in the overflow chain), and publishes it before
  * letting go. A get takes a record and counts `GETS += 1` under the reader
  * mutex, so `GETS <= PUTS` always, and "closed and drained" (`CLOSED` and
  * `qsize() == 0`) is exact. Unfinished tasks of a JoinableQueue are
@@ -42,7 +42,8 @@
  * (`block`/`timeout` apply to that), `get` only while no item is there
  * (`block`/`timeout` apply to that, and to the reader mutex, as Python's
  * read lock). A put never waits for room in the ring: a record that does not
- * fit now goes to the hub, which writes it as readers make room (feeder.ts),
+ * fit now goes to the overflow chain, which the hub moves into the ring as
+ * readers make room (feeder.ts),
  * so an unbounded `put` never blocks and never throws `QueueFull`, and one
  * thread can put more than the ring holds and then get it all back. A
  * message larger than a quarter of the ring travels in a slab (slab.ts).
@@ -414,7 +415,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   /**
    * `put` without blocking the event loop: waits for a free slot with
    * `Atomics.waitAsync`, keeping the process alive meanwhile. When the
-   * item had to go to the hub (the ring was full), it resolves once the hub
+   * item had to go to the overflow (the ring was full), it resolves once the hub
    * has written it — or once the readers have made no progress for
    * {@link SPILL_AFTER_MS}, with the item buffered: backpressure while
    * someone reads, never a deadlock for a thread that reads later.
@@ -514,8 +515,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   }
 
   /**
-   * Items put and not yet taken, including items the hub still holds for
-   * the ring (as Python counts its feeder's buffer). Never counts an item
+   * Items put and not yet taken, including items in the overflow chain
+   * (as Python counts its feeder's buffer). Never counts an item
    * that can no longer arrive: a put whose thread died before it returned,
    * or items lost with a dead hub (see the module comment).
    *
@@ -679,7 +680,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     return this.closed && this.qsize() === 0;
   }
 
-  /** Items may be counted that are not in the ring: a put in progress (maybe of a dead thread), or held by the hub. */
+  /** Items may be counted that are not in the ring: a put in progress (maybe of a dead thread), or in the overflow chain. */
   #itemsOutside(): boolean {
     return Atomics.load(this.#words, PENDING_BY) !== 0 || Atomics.load(this.#words, AT_HUB) > 0;
   }
