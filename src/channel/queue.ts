@@ -908,8 +908,10 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     const out = encode(item, 'item');
     if (out.shared !== undefined) yield* this.#hub().register(out.shared);
     try {
-      const record = yield* stream.frame(out);
       const end = wait.block ? deadline(wait.timeout) : 0;
+      // Wait for a slot before taking a slab, so that a bounded queue's waiting put holds none.
+      if (this.#maxsize !== 0 && this.#count() >= this.#maxsize) yield* this.#untilSlot(end);
+      const record = yield* stream.frame(out);
       for (;;) {
         if (this.#maxsize !== 0 && this.#count() >= this.#maxsize) yield* this.#untilSlot(end);
         yield* stream.enterWriter(Number.POSITIVE_INFINITY);

@@ -62,7 +62,7 @@ export const SLAB_DATA = 16;
 /** Smallest slab: messages are slabbed only above a quarter of the ring, and slabs come in powers of two from here. */
 const MIN_SLAB = 64 * 1024;
 /** Slabs a thread keeps per channel for reuse. */
-const POOL_SLABS = 4;
+const POOL_SLABS = 8;
 /** A pooled slab is reused only for messages of at least this fraction of it. */
 const REUSE_FRACTION = 4;
 
