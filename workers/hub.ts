@@ -41,8 +41,10 @@ interface HubMessage {
 const { block, name } = workerData as { block: SharedArrayBuffer; name: string };
 const words = new Int32Array(block);
 const held = new Map<string, Held>();
+const lookup = (id: string): SharedArrayBuffer | undefined => held.get(id)?.sab;
 const feeder = new FeedServer(
-  (state) => queueFeedTarget(new Queue(state as QueueState), (id) => held.get(id)?.sab),
+  (state) => queueFeedTarget(new Queue(state as QueueState), lookup),
+  lookup,
   (id) => held.delete(id),
 );
 

@@ -29,15 +29,21 @@
  * | bytes        | written by                                    | meaning                                  |
  * |--------------|-----------------------------------------------|------------------------------------------|
  * | 0–3          | a producer, under the writer mutex            | `SEALED`: 1 once a newer segment follows  |
+ * | 4–11         | that producer, before `SEALED`                | `NEXT`: the id of the segment that follows |
  * | 64…          | ring.ts: producers write, the hub reads        | the segment's ring header                 |
  * | 256…         | producers                                     | records, as in the queue's ring           |
  *
+ * The chain: the queue's header names its tail (where producers append) and
+ * its head (what the hub drains); each segment names the one after it.
  * Invariants: records in segments are whole and published with one `HEAD`
- * store, as in the queue's ring; a segment is sealed only after its last
- * record, and the next one is posted to the hub before the queue's header
- * names it, so the hub finishes a segment, sees `SEALED`, and finds the next
- * one in the order it received them. Segments double in size (64 KiB to
- * 64 MiB) when full; the current one is reused once drained.
+ * store, as in the queue's ring; a new segment is posted to the hub before
+ * any other memory names it, and a full one is linked (`NEXT`) *then*
+ * sealed, so the hub finishes a segment, sees `SEALED`, and follows `NEXT`
+ * to a segment it holds (or will, once it reads the post). A producer that
+ * dies in the middle leaves a posted segment nothing links (never visited),
+ * or a sealed tail that the header still names (the next writer takes its
+ * `NEXT` as the tail). Segments double in size (64 KiB to 64 MiB) when
+ * full; the tail is reused once drained.
  *
  * The process stays alive while the main thread has records in overflow (as
  * Python joins its feeder threads at exit): the hub would die with the
@@ -65,6 +71,9 @@ import type { Stream, StreamState } from './stream.js';
 
 /** `SEALED` word of a segment. */
 const SEALED = 0;
+/** The id of the segment that follows (its thread token and counter), written before `SEALED`. */
+const NEXT_THREAD = 1;
+const NEXT_SEQ = 2;
 const RING_AT = 64;
 const DATA_AT = RING_AT + RING_HEADER_BYTES;
 const MIN_SEGMENT = 64 * 1024;
@@ -110,16 +119,43 @@ export function newSegment(record: number, previous: Segment | undefined): Segme
 }
 
 /**
- * Marks `seg` as followed by a newer segment, and wakes the hub if it sleeps on it.
+ * Names the segment `thread.seq` as the one after `seg`, then seals `seg`
+ * (no more records), and wakes the hub if it sleeps on it.
  *
  * @example
  * ```ts
- * seal(current); // under the writer mutex, after posting the next one
+ * link(current, 3, 17); // under the writer mutex, after posting segment 3.17
  * ```
  */
-export function seal(seg: Segment): void {
+export function link(seg: Segment, thread: number, seq: number): void {
+  Atomics.store(seg.words, NEXT_THREAD, thread);
+  Atomics.store(seg.words, NEXT_SEQ, seq);
   Atomics.store(seg.words, SEALED, 1);
   seg.ring.wakeAll();
+}
+
+/**
+ * Whether `seg` is sealed (a newer segment follows it).
+ *
+ * @example
+ * ```ts
+ * if (sealed(seg)) follow(nextOf(seg));
+ * ```
+ */
+export function sealed(seg: Segment): boolean {
+  return Atomics.load(seg.words, SEALED) === 1;
+}
+
+/**
+ * The id (thread token, counter) of the segment after a sealed `seg`.
+ *
+ * @example
+ * ```ts
+ * const [thread, seq] = nextOf(seg);
+ * ```
+ */
+export function nextOf(seg: Segment): [number, number] {
+  return [Atomics.load(seg.words, NEXT_THREAD), Atomics.load(seg.words, NEXT_SEQ)];
 }
 
 /** A new overflow segment of a queue, posted to the hub by the producer that made it. */
@@ -211,12 +247,16 @@ export interface FeedTarget {
   recover(): void;
   /** Under the writer mutex: `n` records moved from overflow into the ring (`AT_HUB` − n). */
   moved(n: number): void;
+  /** The id of the chain's head segment in the queue's header, if there is a chain. */
+  head(): string | undefined;
+  /** Under the writer mutex: the chain's head is now segment `thread.seq`. */
+  advance(thread: number, seq: number): void;
 }
 
 interface Entry {
   readonly target: FeedTarget;
-  /** Segments in the order they were made; the first is being drained. */
-  readonly segments: { seg: Segment; id: string }[];
+  /** The segment being drained (the chain's head). */
+  cur: { seg: Segment; id: string } | undefined;
   running: boolean;
 }
 
@@ -233,20 +273,28 @@ interface Entry {
 export class FeedServer {
   readonly #entries = new Map<string, Entry>();
   readonly #targetOf: (q: StreamState) => FeedTarget;
+  readonly #lookup: (id: string) => SharedArrayBuffer | undefined;
   readonly #drop: (id: string) => void;
   #scratch = new Uint8Array(4096);
 
   /**
    * @param targetOf opens a queue from its state.
+   * @param lookup a segment the hub holds, by id.
    * @param drop forgets a drained segment (the hub unpins it).
    */
-  constructor(targetOf: (q: StreamState) => FeedTarget, drop: (id: string) => void) {
+  constructor(
+    targetOf: (q: StreamState) => FeedTarget,
+    lookup: (id: string) => SharedArrayBuffer | undefined,
+    drop: (id: string) => void,
+  ) {
     this.#targetOf = targetOf;
+    this.#lookup = lookup;
     this.#drop = drop;
   }
 
   /**
-   * Takes a queue's new segment, behind its others.
+   * Takes note of a queue's new segment (the caller holds it, for
+   * `lookup`): the queue's chain may now go on.
    *
    * @example
    * ```ts
@@ -256,25 +304,10 @@ export class FeedServer {
   segment(m: SegmentMessage): void {
     let e = this.#entries.get(m.k);
     if (e === undefined) {
-      e = { target: this.#targetOf(m.q), segments: [], running: false };
+      e = { target: this.#targetOf(m.q), cur: undefined, running: false };
       this.#entries.set(m.k, e);
     }
-    e.segments.push({ seg: openSegment(m.s), id: m.id });
     this.#kick(e);
-  }
-
-  /**
-   * Segments the feeder holds for every queue (for diagnostics).
-   *
-   * @example
-   * ```ts
-   * feeder.segments(); // 1 per queue that ever overflowed
-   * ```
-   */
-  segments(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) n += e.segments.length;
-    return n;
   }
 
   #kick(e: Entry): void {
@@ -289,40 +322,59 @@ export class FeedServer {
       })
       .finally(() => {
         e.running = false;
-        if (e.segments.length > 0) this.#kick(e);
       });
+  }
+
+  /** The segment `id` when the hub holds it (else its post is still to be read: the drain resumes then). */
+  #open(id: string | undefined): { seg: Segment; id: string } | undefined {
+    if (id === undefined) return undefined;
+    const sab = this.#lookup(id);
+    return sab === undefined ? undefined : { seg: openSegment(sab), id };
   }
 
   *#drain(e: Entry): Waiting<void> {
     const stream = e.target.stream;
     for (;;) {
-      const first = e.segments[0];
-      if (first === undefined) return;
-      const seg = first.seg;
+      if (e.cur === undefined) {
+        // Read under the writer mutex: the producer that starts a chain posts its segment, then names it.
+        let id: string | undefined;
+        yield* stream.enterWriter(Number.POSITIVE_INFINITY);
+        try {
+          id = e.target.head();
+        } finally {
+          stream.leaveWriter();
+        }
+        e.cur = this.#open(id);
+      }
+      const cur = e.cur;
+      if (cur === undefined) return; // no chain yet, or its post is not read yet: that post kicks this again
+      const seg = cur.seg;
       let need = 0;
-      if (seg.ring.readable(seg.ring.tail(), 8) >= 8) {
+      let next: { seg: Segment; id: string } | undefined;
+      if (seg.ring.readable(seg.ring.tail(), 8) >= 8 || sealed(seg)) {
         yield* stream.enterWriter(Number.POSITIVE_INFINITY);
         try {
           if (stream.writer.recovered) e.target.recover();
           need = this.#move(seg.ring, stream.ring, e.target);
+          if (need === 0 && sealed(seg) && seg.ring.readable(seg.ring.tail(), 8) < 8) {
+            // Drained, and a newer segment follows: it becomes the head.
+            const [t, q] = nextOf(seg);
+            next = this.#open(`${t}.${q}`);
+            if (next === undefined) return; // its post is not read yet; it kicks this drain again
+            e.target.advance(t, q);
+          }
         } finally {
           stream.leaveWriter();
         }
       }
-      if (need > 0) {
+      if (next !== undefined) {
+        this.#drop(cur.id);
+        e.cur = next;
+      } else if (need > 0) {
         // The ring is full: sleep until readers free what the next record needs.
         yield* stream.untilRoom(need, Number.POSITIVE_INFINITY, () => false);
-      } else if (seg.ring.readable(seg.ring.tail(), 8) < 8) {
-        if (Atomics.load(seg.words, SEALED) === 1) {
-          // Drained, and a newer segment follows (it was posted before this one was sealed).
-          if (seg.ring.readable(seg.ring.tail(), 8) >= 8) continue;
-          e.segments.shift();
-          this.#drop(first.id);
-          continue;
-        }
-        yield* seg.ring.untilReadable(8, Number.POSITIVE_INFINITY, {
-          stop: () => Atomics.load(seg.words, SEALED) === 1,
-        });
+      } else if (seg.ring.readable(seg.ring.tail(), 8) < 8 && !sealed(seg)) {
+        yield* seg.ring.untilReadable(8, Number.POSITIVE_INFINITY, { stop: () => sealed(seg) });
       }
     }
   }
@@ -341,6 +393,9 @@ export class FeedServer {
       const avail = from.readable(tail, 8);
       if (avail < 8) break;
       const total = readHead(from, tail).total;
+      if (total > to.capacity) {
+        throw new Error(`corrupt overflow: a record of ${total} bytes cannot enter a ring of ${to.capacity}`);
+      }
       if (to.writable(head, total) < total) {
         need = total;
         break;

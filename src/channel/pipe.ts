@@ -82,8 +82,6 @@ export const PIPE_TAG = 0x43505069; // 'CPPi'
 /** Default ring per direction: 64 KiB, a Linux pipe's buffer. */
 export const DEFAULT_PIPE_CAPACITY = 64 * 1024;
 
-const NO_WAIT = { blocking: false } as const;
-
 /** Options of {@link Pipe}. */
 export interface PipeOptions {
   /** Both ends send and receive (default true); false: `a` only receives, `b` only sends. */
@@ -671,7 +669,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
       if (json === undefined) return false;
     }
     const stream = this.#out as Stream;
-    if (!stream.writer.acquire(NO_WAIT)) return false;
+    if (!stream.grabWriter()) return false;
     let n = 0;
     try {
       n = stream.stageSmall(obj, json);
@@ -713,7 +711,7 @@ export class Connection<T = unknown> extends SharedObject<PipeState> {
   /** The whole receive of a value when a record is there and the reader mutex is free; NONE otherwise. */
   #recvFast(): unknown {
     const stream = this.#in as Stream;
-    if (!stream.reader.acquire(NO_WAIT)) return NONE;
+    if (!stream.grabReader()) return NONE;
     try {
       return stream.take(RECEIVE_VALUE);
     } finally {

@@ -21,7 +21,8 @@
  * | `PUTS`             | 1    | producers (CAS) under the writer mutex; `close()` sets bit 31 | items ever reserved, mod 2^31; bit 31 `CLOSED` |
  * | `PENDING_BY`       | 1    | a producer under the writer mutex           | its token while it is between staging and publishing a record, else 0 |
  * | `PENDING_PUTS`, `PENDING_AT_HUB`, `PENDING_END`, `PENDING_MODE`, `PENDING_SEG_*` | 1 | that producer | `PUTS` and `AT_HUB` before its reservation; the `HEAD` after its record; `DIRECT` (the queue's ring) or `OVERFLOW` (in segment `PENDING_SEG_*`) |
- * | `OVERFLOW_*`       | 1    | a producer under the writer mutex; a thread that finds the hub dead (→ 0) | id of the overflow segment being appended to (0: none yet) |
+ * | `OVERFLOW_*`       | 1    | producers under the writer mutex; a thread that finds the hub dead (→ 0) | id of the overflow segment being appended to (the chain's tail; 0: none yet) |
+ * | `OVERFLOW_HEAD_*`  | 1    | the producer that starts the chain, then the hub as it drains (under the writer mutex) | id of the segment the hub drains |
  * | `GETS`             | 2    | consumers, under the reader mutex           | items ever taken (and lost ones), mod 2^31       |
  * | `DONE`             | 3    | `taskDone()` (CAS)                          | JoinableQueue: items marked done, mod 2^31       |
  * | stream             | 4–9  | stream.ts                                   | mutexes, ring header, slab count                |
@@ -81,8 +82,18 @@ import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import { checkTimeout, deadline, remaining } from '../sync/wait.js';
 import { threadGlobal } from '../thread-global.js';
 import { registerShareable } from '../transfer.js';
-import { Deferred, encode, type Outgoing, plainJson, wantsJson, writeOut } from './codec.js';
-import { type FeedTarget, keepAlive, newSegment, openSegment, type Segment, seal, untilMoved } from './feeder.js';
+import { Deferred, encode, type Outgoing, plainJson, wantsJson, writeOut, writeSmall } from './codec.js';
+import {
+  type FeedTarget,
+  keepAlive,
+  link,
+  newSegment,
+  nextOf,
+  openSegment,
+  type Segment,
+  sealed,
+  untilMoved,
+} from './feeder.js';
 import { adoptHubBlock, currentHubBlock, type Hub, knownDead, slabId } from './oob.js';
 import {
   checkCapacity,
@@ -116,8 +127,11 @@ const PENDING_MODE = LINE + 4;
 const PENDING_AT_HUB = LINE + 5;
 const PENDING_SEG_THREAD = LINE + 6;
 const PENDING_SEG_SEQ = LINE + 7;
+/** The overflow chain's tail (the segment producers append to) and head (the one the hub drains). */
 const OVERFLOW_THREAD = LINE + 8;
 const OVERFLOW_SEQ = LINE + 9;
+const OVERFLOW_HEAD_THREAD = LINE + 10;
+const OVERFLOW_HEAD_SEQ = LINE + 11;
 const GETS = 2 * LINE;
 const DONE = 3 * LINE;
 const STREAM = 4 * LINE;
@@ -143,7 +157,6 @@ const MAX_MAXSIZE = 0x3fffffff;
  */
 export const SPILL_AFTER_MS = 50;
 
-const NO_WAIT = { blocking: false } as const;
 /** Set by Queue's static block: reads the private stream (see {@link queueRing}). */
 let streamOf: (q: Queue) => Stream;
 let wordsOf: (q: Queue) => Int32Array;
@@ -303,6 +316,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   #lookup: ((id: string) => SharedArrayBuffer | undefined) | undefined;
   /** This thread's last record into overflow (for `joinThread`), and the main thread's keep-alive. */
   readonly #last: { seg?: Segment; end: number; running: boolean } = { end: 0, running: false };
+  /** The overflow segment this thread appended to last (the fast path's, while the header still names it). */
+  #current: { thread: number; seq: number; id: [number, number]; seg: Segment } | undefined;
   /** Waiting for an item: stop when closed and drained; wake now and then while items may be stranded. */
   readonly #getHooks: RingHooks;
 
@@ -713,8 +728,8 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
         if (stream.writer.recovered) this.#recover();
         lost = Atomics.exchange(words, AT_HUB, 0);
         // The segments died with the hub: the next overflow starts a new chain.
-        Atomics.store(words, OVERFLOW_THREAD, 0);
-        Atomics.store(words, OVERFLOW_SEQ, 0);
+        for (const w of [OVERFLOW_THREAD, OVERFLOW_SEQ, OVERFLOW_HEAD_THREAD, OVERFLOW_HEAD_SEQ])
+          Atomics.store(words, w, 0);
         if (lost > 0) Atomics.add(words, GETS, lost);
       } finally {
         stream.leaveWriter();
@@ -737,6 +752,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    */
   #recover(): void {
     const words = this.#words;
+    this.#repairChain();
     if (Atomics.load(words, PENDING_BY) === 0) return;
     const ring =
       words[PENDING_MODE] === DIRECT
@@ -826,15 +842,18 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   }
 
   /**
-   * Under the writer mutex: appends `record` to the overflow chain (a new
-   * segment when the current one is full, posted to the hub before the
-   * header names it) and commits it there.
+   * Under the writer mutex: appends `record` to the overflow chain and
+   * commits it there. When the tail segment is full, a new one is posted to
+   * the hub, linked from the tail (`NEXT`, then `SEALED`) and named in the
+   * header; see feeder.ts. A tail found sealed was left so by a producer that
+   * died in the middle of that: its successor is taken as the tail.
    */
   #overflow(record: Outgoing, halt?: Halt): number {
     const words = this.#words;
     const puts = Atomics.load(words, PUTS);
     if ((puts & CLOSED) !== 0) return CLOSED_NOW;
     if (this.#maxsize !== 0 && between(puts, Atomics.load(words, GETS)) >= this.#maxsize) return FULL;
+    this.#repairChain();
     let thread = Atomics.load(words, OVERFLOW_THREAD);
     let seq = Atomics.load(words, OVERFLOW_SEQ);
     let seg = this.#segment(thread, seq);
@@ -844,26 +863,49 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       const next = newSegment(record.total, seg);
       const id = slabId(next.sab);
       this.#hub().post({ o: { k: this.#key, q: this.#wireState(), id, s: next.sab } });
+      const old = `${thread}.${seq}`;
       [thread, seq] = id.split('.').map(Number) as [number, number];
       this.#segments.set(id, next);
       if (seg !== undefined) {
-        seal(seg);
-        this.#segments.delete(`${Atomics.load(words, OVERFLOW_THREAD)}.${Atomics.load(words, OVERFLOW_SEQ)}`);
+        link(seg, thread, seq);
+        this.#segments.delete(old);
       }
       Atomics.store(words, OVERFLOW_THREAD, thread);
       Atomics.store(words, OVERFLOW_SEQ, seq);
+      if (Atomics.load(words, OVERFLOW_HEAD_THREAD) === 0) {
+        Atomics.store(words, OVERFLOW_HEAD_THREAD, thread);
+        Atomics.store(words, OVERFLOW_HEAD_SEQ, seq);
+      }
       seg = next;
       head = seg.ring.head();
       n = writeOut(seg.ring, head, record);
     }
     const target = seg as Segment;
-    const r = this.#commit(target.ring, head, n, [thread, seq], halt);
-    if (r === WROTE) {
-      this.#last.end = (head + n) | 0;
-      this.#last.seg = target;
-      if (isMainThread && halt === undefined) keepAlive(this.#last, target, this.#last.end, this.#hub());
-    }
+    const id: [number, number] = [thread, seq];
+    this.#current = { thread, seq, id, seg: target };
+    const r = this.#commit(target.ring, head, n, id, halt);
+    if (r === WROTE && halt === undefined) this.#wroteOverflow(target, (head + n) | 0);
     return r;
+  }
+
+  /**
+   * Under the writer mutex: what a producer that died while extending the
+   * chain can leave — a tail sealed but still named (its successor is the
+   * tail), or a tail named with no head — made whole.
+   */
+  #repairChain(): void {
+    const words = this.#words;
+    for (;;) {
+      const seg = this.#segment(Atomics.load(words, OVERFLOW_THREAD), Atomics.load(words, OVERFLOW_SEQ));
+      if (seg === undefined || !sealed(seg)) break;
+      const [t, q] = nextOf(seg);
+      Atomics.store(words, OVERFLOW_THREAD, t);
+      Atomics.store(words, OVERFLOW_SEQ, q);
+    }
+    if (Atomics.load(words, OVERFLOW_HEAD_THREAD) === 0 && Atomics.load(words, OVERFLOW_THREAD) !== 0) {
+      Atomics.store(words, OVERFLOW_HEAD_THREAD, Atomics.load(words, OVERFLOW_THREAD));
+      Atomics.store(words, OVERFLOW_HEAD_SEQ, Atomics.load(words, OVERFLOW_SEQ));
+    }
   }
 
   /** The queue's state as it travels to the hub. */
@@ -874,7 +916,6 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
 
   /** The whole put when nothing has to wait and the record is small; false when the slow path must run. */
   #putFast(item: unknown): boolean {
-    if (Atomics.load(this.#words, AT_HUB) !== 0) return false;
     // Plain data is stringified before the mutex is taken: it keeps the critical section short, and
     // a throwing getter cannot leave the mutex held.
     let json: string | undefined;
@@ -883,18 +924,43 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       if (json === undefined) return false;
     }
     const stream = this.#stream;
-    if (!stream.writer.acquire(NO_WAIT)) return false;
+    if (!stream.grabWriter()) return false;
     let r = AGAIN;
     try {
-      // A Lock acquire without waiting still takes the mutex over from a dead holder.
-      if (stream.writer.recovered) this.#recover();
-      const head = this.#ring.head();
-      const n = stream.stageSmall(item, json);
-      if (n > 0) r = this.#commit(this.#ring, head, n, undefined);
+      if (Atomics.load(this.#words, AT_HUB) === 0) {
+        const head = this.#ring.head();
+        const n = stream.stageSmall(item, json);
+        if (n > 0) r = this.#commit(this.#ring, head, n, undefined);
+      } else {
+        // Behind records in overflow: this one goes there too, into the segment this thread knows.
+        const words = this.#words;
+        const cur = this.#current;
+        if (
+          cur !== undefined &&
+          cur.thread === Atomics.load(words, OVERFLOW_THREAD) &&
+          cur.seq === Atomics.load(words, OVERFLOW_SEQ)
+        ) {
+          const ring = cur.seg.ring;
+          const head = ring.head();
+          const n = writeSmall(ring, head, item, json);
+          // A record the hub could not move into the ring whole goes to a slab (the slow path).
+          if (n > 0 && n <= stream.inlineMax) {
+            r = this.#commit(ring, head, n, cur.id);
+            if (r === WROTE) this.#wroteOverflow(cur.seg, (head + n) | 0);
+          }
+        }
+      }
     } finally {
       stream.leaveWriter();
     }
     return r === WROTE;
+  }
+
+  /** After a record went into overflow segment `seg`, ending at `end`: for joinThread, putAsync and keep-alive. */
+  #wroteOverflow(seg: Segment, end: number): void {
+    this.#last.end = end;
+    this.#last.seg = seg;
+    if (isMainThread) keepAlive(this.#last, seg, end, this.#hub());
   }
 
   /**
@@ -966,7 +1032,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   /** The whole get when an item is there and the reader mutex is free; NONE otherwise. */
   #getFast(): unknown {
     const stream = this.#stream;
-    if (!stream.reader.acquire(NO_WAIT)) return NONE;
+    if (!stream.grabReader()) return NONE;
     let v: unknown;
     try {
       v = stream.take(RECEIVE_VALUE);
@@ -1019,10 +1085,19 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     };
     targetOf = (q, lookup) => {
       q.#lookup = lookup;
+      const words = q.#words;
       return {
         stream: q.#stream,
         recover: () => q.#recover(),
-        moved: (n) => Atomics.sub(q.#words, AT_HUB, n),
+        moved: (n) => Atomics.sub(words, AT_HUB, n),
+        head: () => {
+          const t = Atomics.load(words, OVERFLOW_HEAD_THREAD);
+          return t === 0 ? undefined : `${t}.${Atomics.load(words, OVERFLOW_HEAD_SEQ)}`;
+        },
+        advance: (t, n) => {
+          Atomics.store(words, OVERFLOW_HEAD_THREAD, t);
+          Atomics.store(words, OVERFLOW_HEAD_SEQ, n);
+        },
       };
     };
   }

@@ -44,7 +44,7 @@
 import { BufferTooShort, ConnectionStateError } from '../errors.js';
 import type { SharedState } from '../shared-object.js';
 import { LOCK_OWNER, LOCK_TAG, LOCK_WAITERS, LOCK_WORDS, Lock, labelLock } from '../sync/lock.js';
-import { adoptRegistry, OWNER_CHECK_MS } from '../sync/owners.js';
+import { adoptRegistry, OWNER_CHECK_MS, threadToken } from '../sync/owners.js';
 import {
   Deferred,
   decodePayload,
@@ -125,16 +125,34 @@ function tryEnter(lock: Lock, lw: Int32Array): boolean {
   return Atomics.load(lw, LOCK_OWNER) !== 0 && lock.acquire(TAKEOVER);
 }
 
-/** Waits (holding nothing) until `lock` is taken, then returns holding it. */
+/** Looks this many times at a held mutex before sleeping: holders hold it for one record. */
+const ENTER_SPINS = 64;
+
+/**
+ * Waits (holding nothing) until `lock` is taken, then returns holding it;
+ * false when `end` passes first. Spins briefly, then sleeps on the Lock's
+ * `OWNER` word counted in its `WAITERS` (so a release wakes it); after a
+ * sleep that timed out it lets the Lock take the mutex over from a dead
+ * holder (sync/lock.ts).
+ */
 function* enter(lock: Lock, lw: Int32Array, end: number): Waiting<boolean> {
+  let checkDead = true;
   for (;;) {
-    if (lock.acquire(TAKEOVER)) return true;
+    for (let i = 0; i < ENTER_SPINS; i++) {
+      if (Atomics.load(lw, LOCK_OWNER) === 0 && Atomics.compareExchange(lw, LOCK_OWNER, 0, threadToken) === 0) {
+        return true;
+      }
+    }
+    if (checkDead && lock.acquire(TAKEOVER)) return true;
     const left = end === Number.POSITIVE_INFINITY ? end : end - performance.now();
     if (left <= 0) return false;
     Atomics.add(lw, LOCK_WAITERS, 1);
     try {
       const owner = Atomics.load(lw, LOCK_OWNER);
-      if (owner !== 0) yield waitStep(lw, LOCK_OWNER, owner, Math.min(left, OWNER_CHECK_MS));
+      checkDead = false;
+      if (owner !== 0) {
+        checkDead = (yield waitStep(lw, LOCK_OWNER, owner, Math.min(left, OWNER_CHECK_MS))) === 'timed-out';
+      }
     } finally {
       Atomics.sub(lw, LOCK_WAITERS, 1);
     }
@@ -231,6 +249,21 @@ export class Stream {
    */
   tryWriter(): boolean {
     return tryEnter(this.writer, this.#writerWords);
+  }
+
+  /**
+   * Takes the writer mutex when it is free right now: one compare-and-swap
+   * (the Lock's own fast path), no spinning — the fast paths fall back to
+   * the slow one, which waits, rather than spin on a core that a preempted
+   * holder or the readers need.
+   *
+   * @example
+   * ```ts
+   * if (stream.grabWriter()) try { write(); } finally { stream.leaveWriter(); }
+   * ```
+   */
+  grabWriter(): boolean {
+    return Atomics.compareExchange(this.#writerWords, LOCK_OWNER, 0, threadToken) === 0;
   }
 
   /**
@@ -407,6 +440,18 @@ export class Stream {
    */
   tryReader(): boolean {
     return tryEnter(this.reader, this.#readerWords);
+  }
+
+  /**
+   * Takes the reader mutex when it is free right now (one compare-and-swap, as {@link grabWriter}).
+   *
+   * @example
+   * ```ts
+   * if (stream.grabReader()) try { v = stream.take(RECEIVE_VALUE); } finally { stream.leaveReader(); }
+   * ```
+   */
+  grabReader(): boolean {
+    return Atomics.compareExchange(this.#readerWords, LOCK_OWNER, 0, threadToken) === 0;
   }
 
   /**
