@@ -822,6 +822,23 @@ test('a consumer that dies holding the reader mutex: the next consumer takes it 
   );
 });
 
+test('a consumer that dies after consuming a record, before counting it: qsize stops counting it', T, async () => {
+  const q = new Queue<unknown>({ capacity: 4096 });
+  q.put('lost with the consumer');
+  q.put('second');
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  const halted = runWorker('haltMidGet', { q, gate, consumed: true });
+  await until(gate, 0);
+  await halted.worker.terminate();
+  await assert.rejects(halted.result);
+  assert.equal(await q.getAsync({ timeout: 20_000 }), 'second');
+  assert.equal(q.qsize(), 0, 'the consumed record counts as taken');
+  q.close();
+  const rest: unknown[] = [];
+  for await (const x of q) rest.push(x);
+  assert.deepEqual(rest, []);
+});
+
 test('a producer that blocks forever after its puts (event loop never turning) still delivers them', T, async () => {
   const q = new Queue<unknown>({ capacity: 4096 });
   const gate = new Int32Array(new SharedArrayBuffer(8));

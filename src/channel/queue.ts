@@ -24,6 +24,7 @@
  * | `OVERFLOW_*`       | 1    | producers under the writer mutex; a thread that finds the hub dead (→ 0) | id of the overflow segment being appended to (the chain's tail; 0: none yet) |
  * | `OVERFLOW_HEAD_*`  | 1    | the producer that starts the chain, then the hub as it drains (under the writer mutex) | id of the segment the hub drains |
  * | `GETS`             | 2    | consumers, under the reader mutex           | items ever taken (and lost ones), mod 2^31       |
+ * | `READ_PENDING_BY`, `_TAIL`, `_GETS` | 2 | a consumer under the reader mutex | its token while it takes a record, with `TAIL` and `GETS` before it |
  * | `DONE`             | 3    | `taskDone()` (CAS)                          | JoinableQueue: items marked done, mod 2^31       |
  * | stream             | 4–9  | stream.ts                                   | mutexes, ring header, slab count                |
  * | data               | 10…  | stream.ts                                   | `CAPACITY` bytes                                |
@@ -61,7 +62,9 @@
  *   the ring or in overflow, and is delivered: nothing acknowledged is lost.
  * - A consumer that dies mid-get: the record was either not consumed yet
  *   (the next consumer gets it) or consumed (lost with the consumer, as an
- *   item it had taken).
+ *   item it had taken). The next holder of the reader mutex sees its
+ *   pending marks: a consumed record that `GETS` does not count yet is
+ *   counted, so `qsize()` stops counting it.
  * - The hub drains the overflow chain, and holds its segments. It lives as
  *   long as the thread that started it: the main thread starts it when it
  *   makes a queue, so it lives as long as the process. Started by a worker
@@ -133,6 +136,9 @@ const OVERFLOW_SEQ = LINE + 9;
 const OVERFLOW_HEAD_THREAD = LINE + 10;
 const OVERFLOW_HEAD_SEQ = LINE + 11;
 const GETS = 2 * LINE;
+const READ_PENDING_BY = 2 * LINE + 1;
+const READ_PENDING_TAIL = 2 * LINE + 2;
+const READ_PENDING_GETS = 2 * LINE + 3;
 const DONE = 3 * LINE;
 const STREAM = 4 * LINE;
 const HEADER_WORDS = STREAM + STREAM_WORDS;
@@ -162,6 +168,7 @@ let streamOf: (q: Queue) => Stream;
 let wordsOf: (q: Queue) => Int32Array;
 let targetOf: (q: Queue, lookup: (id: string) => SharedArrayBuffer | undefined) => FeedTarget;
 let haltPut: (q: Queue, item: unknown, at: Halt, viaHub: boolean) => void;
+let haltGet: (q: Queue, consumed: boolean) => void;
 
 /** Where {@link haltMidPut} stops a put. */
 type Halt = 'before-reserve' | 'reserved' | 'published';
@@ -697,7 +704,12 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
 
   /** Items may be counted that are not in the ring: a put in progress (maybe of a dead thread), or in the overflow chain. */
   #itemsOutside(): boolean {
-    return Atomics.load(this.#words, PENDING_BY) !== 0 || Atomics.load(this.#words, AT_HUB) > 0;
+    const words = this.#words;
+    return (
+      Atomics.load(words, PENDING_BY) !== 0 ||
+      Atomics.load(words, AT_HUB) > 0 ||
+      Atomics.load(words, READ_PENDING_BY) !== 0
+    );
   }
 
   #wakeEveryone(): void {
@@ -713,6 +725,14 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
    */
   #settleDead(): void {
     const stream = this.#stream;
+    const reader = stream.readerOwner();
+    if (reader !== 0 && reader !== threadToken && knownDead(this.#registry, reader) && stream.tryReader()) {
+      try {
+        if (stream.reader.recovered) this.#recoverRead();
+      } finally {
+        stream.leaveReader();
+      }
+    }
     const owner = stream.writerOwner();
     if (owner !== 0 && owner !== threadToken && knownDead(this.#registry, owner) && stream.tryWriter()) {
       try {
@@ -798,6 +818,34 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
 
   #hub(): Hub {
     return this.#stream.hub();
+  }
+
+  /**
+   * Under the reader mutex: takes the next record, marking the take as
+   * pending until `GETS` counts it (see the module comment).
+   */
+  #take(): unknown {
+    const words = this.#words;
+    const stream = this.#stream;
+    if (!stream.readable()) return NONE;
+    if (stream.reader.recovered) this.#recoverRead();
+    words[READ_PENDING_TAIL] = this.#ring.tail();
+    words[READ_PENDING_GETS] = Atomics.load(words, GETS);
+    Atomics.store(words, READ_PENDING_BY, threadToken);
+    const v = stream.take(RECEIVE_VALUE);
+    if (v !== NONE) this.#tookOne();
+    Atomics.store(words, READ_PENDING_BY, 0);
+    return v;
+  }
+
+  /** Under the reader mutex taken over from a dead consumer: counts a record it consumed and did not count. */
+  #recoverRead(): void {
+    const words = this.#words;
+    if (Atomics.load(words, READ_PENDING_BY) === 0) return;
+    if (this.#ring.tail() !== words[READ_PENDING_TAIL] && Atomics.load(words, GETS) === words[READ_PENDING_GETS]) {
+      this.#tookOne();
+    }
+    Atomics.store(words, READ_PENDING_BY, 0);
   }
 
   /** After a get: count it and wake putters waiting for a slot. Called inside the reader mutex. */
@@ -1035,8 +1083,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     if (!stream.grabReader()) return NONE;
     let v: unknown;
     try {
-      v = stream.take(RECEIVE_VALUE);
-      if (v !== NONE) this.#tookOne();
+      v = this.#take();
     } finally {
       stream.leaveReader();
     }
@@ -1050,8 +1097,7 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
       if (yield* stream.enterReader(end)) {
         let v: unknown;
         try {
-          v = stream.take(RECEIVE_VALUE);
-          if (v !== NONE) this.#tookOne();
+          v = this.#take();
         } finally {
           stream.leaveReader();
         }
@@ -1069,6 +1115,15 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
     registerShareable('Queue', (state) => new Queue(state as QueueState));
     streamOf = (q) => q.#stream;
     wordsOf = (q) => q.#words;
+    haltGet = (q, consumed) => {
+      runSync(q.#stream.enterReader(Number.POSITIVE_INFINITY));
+      if (!consumed) return;
+      const words = q.#words;
+      words[READ_PENDING_TAIL] = q.#ring.tail();
+      words[READ_PENDING_GETS] = Atomics.load(words, GETS);
+      Atomics.store(words, READ_PENDING_BY, threadToken);
+      if (q.#stream.take(RECEIVE_VALUE) === NONE) throw new Error('haltMidGet: no record to consume');
+    };
     haltPut = (q, item, at, viaHub) => {
       const stream = q.#stream;
       const out = encode(item, 'item');
@@ -1146,15 +1201,17 @@ export function haltMidPut(q: Queue, item: unknown, at: Halt, viaHub: boolean): 
 
 /**
  * @internal For fault tests: takes the queue's reader mutex and returns
- * holding it, as a consumer terminated in the middle of a get leaves it.
+ * holding it, as a consumer terminated in the middle of a get leaves it —
+ * with `consumed`, after it consumed the next record but before `GETS`
+ * counts it.
  *
  * @example
  * ```ts
  * haltMidGet(q); // then block until terminated
  * ```
  */
-export function haltMidGet(q: Queue): void {
-  runSync(streamOf(q).enterReader(Number.POSITIVE_INFINITY));
+export function haltMidGet(q: Queue, consumed = false): void {
+  haltGet(q, consumed);
 }
 
 /**

@@ -304,6 +304,18 @@ export class Stream {
   }
 
   /**
+   * The owner of the reader mutex (a thread token), 0 when free.
+   *
+   * @example
+   * ```ts
+   * if (knownDead(registry, stream.readerOwner())) rescue();
+   * ```
+   */
+  readerOwner(): number {
+    return Atomics.load(this.#readerWords, LOCK_OWNER);
+  }
+
+  /**
    * Outside the mutexes: `out` as it goes into the ring — itself, or a slab
    * record for a message larger than {@link inlineMax} (waiting first, on a
    * Pipe, until the slab limit has room).
