@@ -394,7 +394,7 @@ function queueFigures(json: unknown): Figure[] {
       target: 'arrayBytesPerSecond',
     },
   ] as const;
-  return payloads.map((p) =>
+  const oneToOne = payloads.map((p) =>
     figure(json, (f) => {
       const corepool = peerValue(f, 'peers', peerIs('corepool Queue', { payload: p.payload }), p.field);
       const port = mainBaseline(
@@ -425,6 +425,35 @@ function queueFigures(json: unknown): Figure[] {
       };
     }),
   );
+  // 8 producers × 1 consumer: reported beside MessagePort (a port per producer), no target.
+  const multi = (['object', 'int'] as const).map((payload) =>
+    figure(json, (f) => {
+      const corepool = peerValue(f, 'multi', peerIs('corepool Queue', { payload }), 'rate.median');
+      const port = mainBaseline(
+        f,
+        'MessagePort',
+        'multi',
+        peerIs('MessagePort (one-way), one per producer', { payload }),
+        'rate.median',
+      );
+      return {
+        name: `Queue, 8 producers × 1 consumer, ${payload === 'int' ? 'small ints' : 'objects {id, name}'}`,
+        unit: 'items/s',
+        better: 'higher',
+        corepool,
+        baselines: [
+          port,
+          ...pythonBaselines(f, 'multi', peerStarting('python', { payload }), 'rate.median', {
+            skippedAt: 'python.skipped',
+          }),
+        ],
+        ratio: ratioOf(corepool, port.value),
+        ratioBasis: 'of medians',
+        target: null,
+      };
+    }),
+  );
+  return [...oneToOne, ...multi];
 }
 
 function pipeFigures(json: unknown): Figure[] {
