@@ -434,7 +434,7 @@ export function encodeRaw(bytes: Uint8Array): Outgoing {
  * has room for all of it now. Returns the record's size — the caller
  * publishes `head + size` — or 0 when it wrote nothing. Records are never
  * split: a message that must not wait for room goes to a slab (slab.ts) or
- * to the hub's backlog (feeder.ts) instead.
+ * to a Queue's overflow chain (feeder.ts) instead.
  *
  * @example
  * ```ts
@@ -447,41 +447,6 @@ export function writeOut(ring: Ring, head: number, out: Outgoing): number {
   if (total > ring.capacity || ring.writable(head, total) < total) return 0;
   writeHeader(ring, head, out.word0, out.kind, out.sub);
   if (out.payload.length > 0) ring.copyIn(head + HEADER_BYTES, out.payload, 0, out.payload.length);
-  return total;
-}
-
-/**
- * The bytes of record `out` as they would be in the ring (header, payload,
- * padding): what a producer hands the hub to write for it later.
- *
- * @example
- * ```ts
- * const image = recordImage(encode('hello', 'item')); // 16 bytes
- * ```
- */
-export function recordImage(out: Outgoing): Uint8Array {
-  const image = new Uint8Array(out.total);
-  const view = new DataView(image.buffer);
-  view.setUint32(0, out.word0, true);
-  view.setUint32(4, out.kind | (out.sub << 8), true);
-  image.set(out.payload, HEADER_BYTES);
-  return image;
-}
-
-/**
- * Writes a {@link recordImage} at `head` when it fits now; returns its size
- * (the caller publishes) or 0.
- *
- * @example
- * ```ts
- * const n = writeImage(ring, head, image);
- * if (n > 0) ring.publish(head + n);
- * ```
- */
-export function writeImage(ring: Ring, head: number, image: Uint8Array): number {
-  const total = image.length;
-  if (total > ring.capacity || ring.writable(head, total) < total) return 0;
-  ring.copyIn(head, image, 0, total);
   return total;
 }
 

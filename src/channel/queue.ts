@@ -827,7 +827,6 @@ export class Queue<T = unknown> extends SharedObject<QueueState> {
   #take(): unknown {
     const words = this.#words;
     const stream = this.#stream;
-    if (!stream.readable()) return NONE;
     if (stream.reader.recovered) this.#recoverRead();
     words[READ_PENDING_TAIL] = this.#ring.tail();
     words[READ_PENDING_GETS] = Atomics.load(words, GETS);

@@ -58,7 +58,6 @@ import {
   payloadInto,
   readHead,
   readSmall,
-  writeImage,
   writeOut,
   writeSmall,
 } from './codec.js';
@@ -119,10 +118,9 @@ export function initStream(words: Int32Array, at: number): void {
   words[at + READ_LOCK] = LOCK_TAG;
 }
 
-/** Takes `lock` now when free or held by a dead thread. */
-function tryEnter(lock: Lock, lw: Int32Array): boolean {
-  if (lock.acquire(NO_WAIT)) return true;
-  return Atomics.load(lw, LOCK_OWNER) !== 0 && lock.acquire(TAKEOVER);
+/** Takes `lock` now when free or held by a dead thread (a non-blocking Lock acquire takes a dead holder's lock over). */
+function tryEnter(lock: Lock): boolean {
+  return lock.acquire(NO_WAIT);
 }
 
 /** Looks this many times at a held mutex before sleeping: holders hold it for one record. */
@@ -248,7 +246,7 @@ export class Stream {
    * ```
    */
   tryWriter(): boolean {
-    return tryEnter(this.writer, this.#writerWords);
+    return tryEnter(this.writer);
   }
 
   /**
@@ -387,35 +385,6 @@ export class Stream {
   }
 
   /**
-   * Under the writer mutex: {@link stage} for a record's bytes made by
-   * `recordImage` (the hub writes what producers handed it).
-   *
-   * @example
-   * ```ts
-   * const n = stream.stageImage(image);
-   * ```
-   */
-  stageImage(image: Uint8Array): number {
-    const ring = this.ring;
-    const head = ring.head();
-    const n = writeImage(ring, head, image);
-    if (n > 0) this.#staged = head;
-    return n;
-  }
-
-  /**
-   * The `HEAD` after the record staged last (what {@link publish} stores).
-   *
-   * @example
-   * ```ts
-   * pendingEnd = stream.stagedEnd(n);
-   * ```
-   */
-  stagedEnd(n: number): number {
-    return (this.#staged + n) | 0;
-  }
-
-  /**
    * Under the writer mutex: makes the staged record of `n` bytes visible.
    *
    * @example
@@ -451,7 +420,7 @@ export class Stream {
    * ```
    */
   tryReader(): boolean {
-    return tryEnter(this.reader, this.#readerWords);
+    return tryEnter(this.reader);
   }
 
   /**
