@@ -853,6 +853,30 @@ test('a producer that blocks forever after its puts (event loop never turning) s
   assert.equal(await producer.result, 'let go');
 });
 
+test('items in the overflow of a hub that died with its worker are counted as lost, with a warning', T, async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }): void => {
+    if (w.code === 'ERR_COREPOOL_QUEUE_LOST') warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  after(() => process.off('warning', onWarning));
+  const maker = runWorker<unknown>('hubOverflow', {});
+  const q = revive<Queue<unknown>>(await maker.result); // the worker has exited: its hub is gone
+  assert.equal(q.qsize(), 2, 'only the two items in the ring can still arrive');
+  assert.equal(q.get({ timeout: 10_000 }), 'item 0 of twenty');
+  assert.equal(q.get({ timeout: 10_000 }), 'item 1 of twenty');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(warnings.length, 1, warnings.join(' | '));
+  assert.match(warnings[0] as string, /^a Queue lost 8 buffered item\(s\): the hub thread that held them exited/);
+  // The queue goes on with a new hub and a new overflow chain.
+  for (let i = 0; i < 10; i++) q.put(i);
+  const got: unknown[] = [];
+  for (let i = 0; i < 10; i++) got.push(await q.getAsync({ timeout: 10_000 }));
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  q.close();
+  assert.throws(() => q.get(), { name: 'QueueClosedError' });
+});
+
 test(
   'the hub dies with the worker that started it: in-flight shared objects are reported lost, then it restarts',
   T,
